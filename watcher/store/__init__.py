@@ -1,0 +1,5 @@
+"""The store: models, engine and session, migrations, and one module of queries per table."""
+
+from watcher.store.db import Store, open_store
+
+__all__ = ["Store", "open_store"]
