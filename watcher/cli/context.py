@@ -1,0 +1,35 @@
+"""What every command gets: the config and the store, each loaded on first use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from watcher.config import Config, load_config
+from watcher.store import Store, open_store
+
+
+@dataclass
+class Context:
+    config_path: str | None
+    out: TextIO
+    _config: Config | None = field(default=None, repr=False)
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        """The validated config; raises ConfigError (exit 2) when it is unusable."""
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def store(self) -> Store:
+        """The store named by the config, migrated to the current schema."""
+        if self._store is None:
+            self._store = open_store(self.config.store.url)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
