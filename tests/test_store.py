@@ -1,0 +1,75 @@
+"""The store on SQLite and PostgreSQL: migrations from empty, constraints, aware timestamps."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from watcher.store import open_store
+from watcher.store.db import current_revision, make_engine, table_names, upgrade
+from watcher.store.models import Article, Story
+
+T0 = datetime(2024, 5, 29, 12, 0, tzinfo=timezone.utc)
+
+
+def _article(**kw: object) -> Article:
+    values = dict(source="s", guid="g1", title="t", body="b", fetched_at=T0, content_hash="h", canonical_url="https://a.example/1")
+    values.update(kw)
+    return Article(**values)  # type: ignore[arg-type]
+
+
+def test_migrations_from_empty(store_url: str) -> None:
+    engine = make_engine(store_url)
+    assert current_revision(engine) is None
+    upgrade(engine)
+    assert current_revision(engine) is not None
+    upgrade(engine)  # a second upgrade is a no-op
+    engine.dispose()
+    store = open_store(store_url)
+    assert {"sources", "articles", "stories", "alerts", "http_cache", "locks"} <= set(table_names(store))
+    store.close()
+
+
+def test_unique_canonical_url(store_url: str) -> None:
+    store = open_store(store_url)
+    with store.session() as s:
+        s.add(_article())
+    with pytest.raises(IntegrityError):
+        with store.session() as s:
+            s.add(_article(guid="g2"))
+    with store.session() as s:  # the same guid from another source is another item
+        s.add(_article(source="other", canonical_url="https://a.example/2"))
+        assert len(s.scalars(select(Article)).all()) == 2
+    store.close()
+
+
+def test_timestamps_come_back_aware_utc(store_url: str) -> None:
+    store = open_store(store_url)
+    with store.session() as s:
+        story = Story(title="x", created_at=T0)
+        s.add(story)
+        s.flush()
+        s.add(_article(story_id=story.id, published_at=T0))
+    with store.session() as s:
+        article = s.scalars(select(Article)).one()
+        assert article.published_at == T0 and article.published_at.tzinfo is not None
+    store.close()
+
+
+def test_naive_datetimes_are_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = open_store(f"sqlite:///{tmp_path}/w.db")
+    with pytest.raises(Exception, match="naive datetime"):
+        with store.session() as s:
+            s.add(_article(fetched_at=datetime(2024, 1, 1)))
+    store.close()
+
+
+def test_sqlite_pragmas(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = open_store(f"sqlite:///{tmp_path}/sub/w.db")  # the directory is created
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    store.close()
