@@ -1,0 +1,213 @@
+"""Site boilerplate removal: share prompts, comment forms, related-article tails, bylines and datelines.
+
+The patterns are data (watcher/data/boilerplate.yaml, loaded once). `clean_paragraphs` is used for the
+seed files and for text extracted from scraped pages, so the rules are anchored on whole lines: a line is
+dropped when it IS boilerplate, never because it merely contains a word such as "commentaire".
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_SECTIONS = ("tail", "exact", "prefix", "regex", "strip_prefix", "bylines")
+# Apostrophes, quotes and dashes that French sites use interchangeably.
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "`": "'", "´": "'",
+                              "–": "-", "—": "-", "‐": "-", "‑": "-", "−": "-"})
+_SPACES = re.compile(r"\s+")
+_TRAILING_PUNCT = " :!.?…"
+
+
+class BoilerplateDataError(ValueError):
+    """The boilerplate pattern file is malformed; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class Patterns:
+    """Compiled boilerplate rules (see watcher/data/boilerplate.yaml for what each kind means)."""
+
+    tail: frozenset[str]
+    exact: frozenset[str]
+    prefix: tuple[str, ...]
+    regex: tuple[re.Pattern[str], ...]
+    strip_prefix: tuple[re.Pattern[str], ...]
+    bylines: tuple[re.Pattern[str], ...]
+
+    def is_tail(self, line: str) -> bool:
+        """True when `line` is a heading that starts the page tail ("Plus d'infos", "LAISSER UNE RÉPONSE")."""
+        return _exact_key(line) in self.tail
+
+    def is_boilerplate(self, line: str) -> bool:
+        """True when `line` (one line of text) is site boilerplate to drop."""
+        norm = normalize(line)
+        if norm.rstrip(_TRAILING_PUNCT) in self.exact:
+            return True
+        if any(_starts_with(norm, prefix) for prefix in self.prefix):
+            return True
+        if any(rx.search(norm) for rx in self.regex):
+            return True
+        return self.byline(line) is not None
+
+    def byline(self, line: str) -> str | None:
+        """The author's name when `line` is only a byline ("Par Jean Materne Zambo"), else None."""
+        text = line.strip()
+        for rx in self.bylines:
+            match = rx.fullmatch(text)
+            if match:
+                return match.group("author")
+        return None
+
+    def strip_datelines(self, line: str) -> str:
+        """`line` without a leading agency dateline such as "(Agence Ecofin) - "."""
+        for rx in self.strip_prefix:
+            line = rx.sub("", line, count=1)
+        return line
+
+
+def normalize(text: str) -> str:
+    """Matching form of `text`: NFKC, case folded, accents removed, apostrophes/dashes unified, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+    decomposed = unicodedata.normalize("NFD", text)
+    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", text).strip()
+
+
+def squash(text: str) -> str:
+    """`text` with every run of whitespace (including no-break spaces) made one space, ends stripped."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def _exact_key(text: str) -> str:
+    return normalize(text).rstrip(_TRAILING_PUNCT)
+
+
+def _starts_with(norm: str, prefix: str) -> bool:
+    # "Lire aussi" must not drop "Lire aussitôt ..."; a prefix ending in a symbol ("©") needs no boundary.
+    if not norm.startswith(prefix):
+        return False
+    rest = norm[len(prefix):]
+    return not rest or not prefix[-1].isalnum() or not rest[0].isalnum()
+
+
+def _has_word(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
+def _data_path() -> Path:
+    return Path(str(resources.files("watcher") / "data" / "boilerplate.yaml"))
+
+
+def _compile(path: Path, section: str, index: int, pattern: Any, flags: int = 0) -> re.Pattern[str]:
+    if not isinstance(pattern, str):
+        raise BoilerplateDataError(f"{path}: {section}[{index}]: expected a string, got {pattern!r}")
+    try:
+        return re.compile(pattern, flags)
+    except re.error as exc:
+        raise BoilerplateDataError(f"{path}: {section}[{index}]: bad regular expression {pattern!r}: {exc}") from exc
+
+
+def load_patterns(path: Path) -> Patterns:
+    """Read and compile a boilerplate pattern file; raises BoilerplateDataError naming the bad entry."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise BoilerplateDataError(f"{path}: cannot read boilerplate patterns: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BoilerplateDataError(f"{path}: expected a mapping of {', '.join(_SECTIONS)}")
+    unknown = sorted(set(data) - set(_SECTIONS))
+    if unknown:
+        raise BoilerplateDataError(f"{path}: unknown section(s) {unknown}; expected {list(_SECTIONS)}")
+    lists: dict[str, list[Any]] = {}
+    for section in _SECTIONS:
+        entries = data.get(section) or []
+        if not isinstance(entries, list):
+            raise BoilerplateDataError(f"{path}: {section}: expected a list")
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, str) or not entry.strip():
+                raise BoilerplateDataError(f"{path}: {section}[{index}]: expected a non-empty string, got {entry!r}")
+        lists[section] = entries
+    bylines = tuple(_compile(path, "bylines", i, p) for i, p in enumerate(lists["bylines"]))
+    for index, rx in enumerate(bylines):
+        if "author" not in rx.groupindex:
+            raise BoilerplateDataError(f"{path}: bylines[{index}]: needs a named group (?P<author>...)")
+    return Patterns(
+        tail=frozenset(_exact_key(e) for e in lists["tail"]),
+        exact=frozenset(_exact_key(e) for e in lists["exact"]),
+        prefix=tuple(normalize(e) for e in lists["prefix"]),
+        regex=tuple(_compile(path, "regex", i, p) for i, p in enumerate(lists["regex"])),
+        strip_prefix=tuple(_compile(path, "strip_prefix", i, "^(?:" + p + ")", re.IGNORECASE)
+                           for i, p in enumerate(lists["strip_prefix"])),
+        bylines=bylines,
+    )
+
+
+@functools.cache
+def patterns() -> Patterns:
+    """The shipped patterns, loaded once per process."""
+    return load_patterns(_data_path())
+
+
+def _lines(paragraphs: Iterable[str]) -> Iterable[tuple[int, str]]:
+    for index, paragraph in enumerate(paragraphs):
+        for line in (paragraph or "").splitlines():
+            line = squash(line)
+            if line:
+                yield index, line
+
+
+def _body_lines(paragraphs: Iterable[str], pats: Patterns) -> list[tuple[int, str]]:
+    """Lines before the page tail. A tail heading met before any kept line is a menu entry: skipped."""
+    kept: list[tuple[int, str]] = []
+    content_seen = False
+    for index, line in _lines(paragraphs):
+        if pats.is_tail(line):
+            if content_seen:
+                break
+            continue
+        kept.append((index, line))
+        if _has_word(line) and not pats.is_boilerplate(line):
+            content_seen = True
+    return kept
+
+
+def find_byline(paragraphs: list[str], pats: Patterns | None = None) -> str | None:
+    """The author named by the first byline line ("Par Jean Materne Zambo") before the page tail, or None."""
+    pats = pats or patterns()
+    for _, line in _body_lines(paragraphs, pats):
+        author = pats.byline(line)
+        if author:
+            return author
+    return None
+
+
+def clean_paragraphs(paragraphs: list[str], pats: Patterns | None = None) -> list[str]:
+    """Article paragraphs without site boilerplate.
+
+    Each paragraph is judged line by line: boilerplate lines are dropped, everything from a tail heading
+    ("Plus d'infos", "Articles les plus récents", "LAISSER UNE RÉPONSE"...) on is cut, leading agency
+    datelines are stripped, whitespace is collapsed; the surviving lines of a paragraph are joined with a
+    space. Empty paragraphs, paragraphs without a letter or digit, and repeats (same normalised text) go.
+    """
+    pats = pats or patterns()
+    grouped: dict[int, list[str]] = {}
+    for index, line in _body_lines(paragraphs, pats):
+        line = squash(pats.strip_datelines(line))
+        if _has_word(line) and not pats.is_boilerplate(line):
+            grouped.setdefault(index, []).append(line)
+    cleaned: list[str] = []
+    seen: set[str] = set()
+    for index in sorted(grouped):
+        text = " ".join(grouped[index])
+        key = normalize(text)
+        if key not in seen:
+            seen.add(key)
+            cleaned.append(text)
+    return cleaned
