@@ -71,6 +71,9 @@ def fold(text: str) -> str:
         # Fast path: only case and the ASCII backtick need folding.
         return text.lower().replace("`", "'")
     s = unicodedata.normalize("NFKD", text).casefold()
+    if "\u0306" in s:
+        # Cyrillic й is a letter of its own, not и with an accent: keep it.
+        s = s.replace("\u0438\u0306", "\u0439")
     s = _ACCENT_RE.sub("", s)
     s = _CHAR_RE.sub(lambda m: _CHAR_MAP[m.group()], s)
     return unicodedata.normalize("NFKC", s)
