@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from watcher.boilerplate import (
     BoilerplateDataError,
@@ -50,6 +52,7 @@ def test_article_sentences_survive(sentence: str) -> None:
     "Commentaires des utilisateurs",
     "Dans l’ensemble, dans quelle mesure êtes-vous satisfait du site Web ?",
     "Extrêmement insatisfait Extrêmement satisfait",
+    "    Extrêmement insatisfait\n    Extrêmement satisfait",  # judged again once joined
     "Articles les plus récents",
     "Partager cet article :",
     "Facebook Twitter WhatsApp",
@@ -148,3 +151,23 @@ def test_custom_patterns_are_used(tmp_path: Path) -> None:
     path.write_text("exact: [Publicité maison]\ntail: [Fin de page]\n", encoding="utf-8")
     pats = load_patterns(path)
     assert clean_paragraphs(["Publicite MAISON", "Texte.", "Fin de page :", "Reste."], pats) == ["Texte."]
+
+
+# --- properties -----------------------------------------------------------------------------------------
+
+_FRAGMENTS = ["spot_img", "Plus d'infos", "LAISSER UNE RÉPONSE", "votre avis", "Extrêmement insatisfait",
+              "Extrêmement satisfait", "(Agence Ecofin) - ", "[DIGITAL Business Africa] – ", "Par Jean Zambo",
+              "Facebook", "Twitter", "29 mai 2024", "Commentaires", "Lire aussi", "Partager", "Le Mali",
+              "a signé un accord.", "commentaire", "numérique", "\n", "\n", " ", "\u00a0", "-", "Plus", "d'infos"]
+_paragraph = st.lists(st.sampled_from(_FRAGMENTS), max_size=6).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_paragraph, max_size=8))
+def test_cleaning_is_idempotent_and_invents_nothing(paragraphs: list[str]) -> None:
+    cleaned = clean_paragraphs(paragraphs)
+    assert clean_paragraphs(cleaned) == cleaned
+    source_words = set(normalize(" ".join(paragraphs)).split())
+    for paragraph in cleaned:
+        assert paragraph and paragraph == paragraph.strip() and "\n" not in paragraph
+        assert set(normalize(paragraph).split()) <= source_words

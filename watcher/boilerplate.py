@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -66,9 +65,12 @@ class Patterns:
         return None
 
     def strip_datelines(self, line: str) -> str:
-        """`line` without a leading agency dateline such as "(Agence Ecofin) - "."""
-        for rx in self.strip_prefix:
-            line = rx.sub("", line, count=1)
+        """`line` without leading agency datelines such as "(Agence Ecofin) - " (repeated ones too)."""
+        previous = None
+        while previous != line:
+            previous = line
+            for rx in self.strip_prefix:
+                line = rx.sub("", line, count=1).lstrip()
         return line
 
 
@@ -155,59 +157,69 @@ def patterns() -> Patterns:
     return load_patterns(_data_path())
 
 
-def _lines(paragraphs: Iterable[str]) -> Iterable[tuple[int, str]]:
-    for index, paragraph in enumerate(paragraphs):
-        for line in (paragraph or "").splitlines():
-            line = squash(line)
-            if line:
-                yield index, line
+def _lines(paragraph: str | None, pats: Patterns) -> list[str]:
+    """The non-empty lines of one paragraph, whitespace collapsed and agency datelines stripped."""
+    lines = []
+    for line in (paragraph or "").splitlines():
+        line = squash(pats.strip_datelines(squash(line)))
+        if line:
+            lines.append(line)
+    return lines
 
 
-def _body_lines(paragraphs: Iterable[str], pats: Patterns) -> list[tuple[int, str]]:
-    """Lines before the page tail. A tail heading met before any kept line is a menu entry: skipped."""
-    kept: list[tuple[int, str]] = []
-    content_seen = False
-    for index, line in _lines(paragraphs):
-        if pats.is_tail(line):
-            if content_seen:
-                break
-            continue
-        kept.append((index, line))
-        if _has_word(line) and not pats.is_boilerplate(line):
-            content_seen = True
-    return kept
+def _is_content(line: str, pats: Patterns) -> bool:
+    return _has_word(line) and not pats.is_boilerplate(line)
 
 
 def find_byline(paragraphs: list[str], pats: Patterns | None = None) -> str | None:
     """The author named by the first byline line ("Par Jean Materne Zambo") before the page tail, or None."""
     pats = pats or patterns()
-    for _, line in _body_lines(paragraphs, pats):
-        author = pats.byline(line)
-        if author:
-            return author
+    content_seen = False
+    for paragraph in paragraphs:
+        for line in _lines(paragraph, pats):
+            if pats.is_tail(line) and content_seen:
+                return None  # bylines in the related-articles tail belong to other articles
+            author = pats.byline(line)
+            if author:
+                return author
+            content_seen = content_seen or _is_content(line, pats)
     return None
 
 
 def clean_paragraphs(paragraphs: list[str], pats: Patterns | None = None) -> list[str]:
     """Article paragraphs without site boilerplate.
 
-    Each paragraph is judged line by line: boilerplate lines are dropped, everything from a tail heading
-    ("Plus d'infos", "Articles les plus récents", "LAISSER UNE RÉPONSE"...) on is cut, leading agency
-    datelines are stripped, whitespace is collapsed; the surviving lines of a paragraph are joined with a
-    space. Empty paragraphs, paragraphs without a letter or digit, and repeats (same normalised text) go.
+    Each paragraph is judged line by line: leading agency datelines are stripped, whitespace collapsed,
+    boilerplate lines dropped, and everything from a tail heading ("Plus d'infos", "Articles les plus
+    récents", "LAISSER UNE RÉPONSE"...) on is cut, once some article text was kept (before that, a tail
+    heading is a menu entry and only it goes). The surviving lines of a paragraph are joined with a space
+    and judged again as a whole (a survey split over two lines is still a survey). Empty paragraphs,
+    paragraphs without a letter or digit, and repeats (same normalised text) go. Cleaning the result
+    again changes nothing.
     """
     pats = pats or patterns()
-    grouped: dict[int, list[str]] = {}
-    for index, line in _body_lines(paragraphs, pats):
-        line = squash(pats.strip_datelines(line))
-        if _has_word(line) and not pats.is_boilerplate(line):
-            grouped.setdefault(index, []).append(line)
     cleaned: list[str] = []
     seen: set[str] = set()
-    for index in sorted(grouped):
-        text = " ".join(grouped[index])
-        key = normalize(text)
-        if key not in seen:
-            seen.add(key)
-            cleaned.append(text)
+    for paragraph in paragraphs:
+        kept: list[str] = []
+        at_tail = False
+        for line in _lines(paragraph, pats):
+            if pats.is_tail(line):
+                if cleaned or kept:
+                    at_tail = True
+                    break
+                continue
+            if _is_content(line, pats):
+                kept.append(line)
+        text = " ".join(kept)
+        if text and pats.is_tail(text):
+            at_tail = at_tail or bool(cleaned)
+            text = ""
+        if text and not pats.is_boilerplate(text):
+            key = normalize(text)
+            if key not in seen:
+                seen.add(key)
+                cleaned.append(text)
+        if at_tail:
+            break
     return cleaned
