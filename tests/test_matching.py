@@ -1,0 +1,134 @@
+"""Table-driven subscription matching (tests/data/matching_cases.yaml), Query, and config reload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from watcher.config import SubscriptionConfig, load_config
+from watcher.matching import Match, Matcher, Query, TermError, parse_term
+
+CASES = yaml.safe_load((Path(__file__).parent / "data" / "matching_cases.yaml").read_text(encoding="utf-8"))
+
+
+def _article(case: dict) -> tuple[str, str, str, float]:
+    body = case.get("body", "")
+    if "body_repeat" in case:
+        body = body * case["body_repeat"] + case.get("body_tail", "")
+    return case.get("title", ""), body, case.get("source", "agence-ecofin"), case.get("relevance", 0.8)
+
+
+def _sub(name: str, spec: dict) -> SubscriptionConfig:
+    return SubscriptionConfig(name=name, **spec)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_matching_case(case: dict) -> None:
+    matcher = Matcher([_sub("s", case["sub"])])
+    result = matcher.match(*_article(case))
+    assert [m.subscription for m in result] == (["s"] if case["match"] else [])
+    if case["match"] and "terms" in case:
+        assert sorted(result[0].terms) == sorted(case["terms"])
+
+
+def test_all_cases_in_one_matcher() -> None:
+    # The same answers when every case's subscription is compiled into one automaton together.
+    matcher = Matcher([_sub(f"case{i}", c["sub"]) for i, c in enumerate(CASES)])
+    for i, case in enumerate(CASES):
+        names = {m.subscription for m in matcher.match(*_article(case))}
+        assert (f"case{i}" in names) == case["match"], case["name"]
+
+
+def test_enough_cases() -> None:
+    assert len(CASES) >= 40
+
+
+def test_matches_keep_config_order_and_are_independent() -> None:
+    matcher = Matcher([
+        _sub("b", {"any": ["Tunisie"]}),
+        _sub("a", {"any": ["Tunisie"], "none": ["football"]}),
+        _sub("c", {"all": ["Tunisie", "numérique"]}),
+    ])
+    assert matcher.match("Tunisie", "football et numérique", "x", 0.5) == [
+        Match("b", ["Tunisie"]),
+        Match("c", ["Tunisie", "numérique"]),
+    ]
+
+
+@pytest.mark.parametrize("term,key,prefix", [
+    ("Mali", " mali ", False),
+    ('"intelligence artificielle"', " intelligence artificielle ", False),
+    ("«intelligence artificielle»", " intelligence artificielle ", False),
+    ("numéri*", " numeri", True),
+    ("transformation numéri*", " transformation numeri", True),
+    ("l'Égypte", " egypte ", False),
+    ("Guinée-Bissau", " guinee bissau ", False),
+])
+def test_parse_term(term: str, key: str, prefix: bool) -> None:
+    parsed = parse_term(term)
+    assert (parsed.key, parsed.prefix) == (key, prefix)
+
+
+@pytest.mark.parametrize("term", ["", "   ", "*", "num*rique", '""', "—", "«»"])
+def test_bad_terms_are_rejected(term: str) -> None:
+    with pytest.raises(TermError):
+        parse_term(term)
+
+
+def test_bad_term_names_the_subscription() -> None:
+    with pytest.raises(TermError, match="tunisia-digital.*all.*num\\*rique"):
+        Matcher([_sub("tunisia-digital", {"any": ["Tunisie"], "all": ["num*rique"]})])
+
+
+def test_duplicate_subscription_names_are_rejected() -> None:
+    with pytest.raises(TermError, match="twice"):
+        Matcher([_sub("x", {"any": ["a"]}), _sub("x", {"any": ["b"]})])
+
+
+def test_empty_matcher_matches_nothing() -> None:
+    assert Matcher([]).match("Tunisie", "numérique", "x", 1.0) == []
+
+
+@pytest.mark.parametrize("query,texts,expected", [
+    ("Tunisie", ("La Tunisie", ""), True),
+    ("Tunisie", ("tunique", ""), False),
+    ('"intelligence artificielle" Égypte', ("l'Egypte", "Intelligence artificielle"), True),
+    ('"intelligence artificielle" Égypte', ("l'Egypte", "intelligence économique artificielle"), False),
+    ("numéri* -football", ("La numérisation", ""), True),
+    ("numéri* -football", ("La numérisation", "et le football"), False),
+    ('-"coupe du monde" Sénégal', ("Sénégal", "Coupe du monde"), False),
+    ("l'Égypte", ("d’EGYPTE",), True),
+    ("Mali", ("Somalie",), False),
+    ("IA", ("via",), False),
+])
+def test_query(query: str, texts: tuple[str, ...], expected: bool) -> None:
+    assert Query(query).matches(*texts) is expected
+
+
+@pytest.mark.parametrize("query", ["", "   ", '"unbalanced', "num*rique"])
+def test_bad_query(query: str) -> None:
+    with pytest.raises(TermError):
+        Query(query)
+
+
+def _write_config(path: Path, subscriptions: list[dict]) -> None:
+    path.write_text(yaml.safe_dump({"subscriptions": subscriptions}, allow_unicode=True), encoding="utf-8")
+
+
+def test_config_reload_recompiles_subscriptions(tmp_path: Path) -> None:
+    cfg = tmp_path / "watcher.yaml"
+    article = ("La Tunisie et le Maroc signent un accord", "Le texte porte sur la cybersécurité.", "icesco", 0.9)
+    _write_config(cfg, [{"name": "tn", "any": ["Tunisie"], "all": ["numérique"]}])
+    before = Matcher(load_config(cfg).subscriptions)
+    assert before.match(*article) == []
+
+    _write_config(cfg, [
+        {"name": "tn", "any": ["Tunisie"], "all": ["cybersécurité"]},
+        {"name": "ma", "any": ["Maroc"], "none": ["cybersécurité"]},
+    ])
+    after = Matcher(load_config(cfg).subscriptions)
+    assert after.match(*article) == [Match("tn", ["Tunisie", "cybersécurité"])]
+    # The old matcher is untouched: a reload swaps matchers, it does not mutate one in place.
+    assert before.match(*article) == []
