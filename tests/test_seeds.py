@@ -17,6 +17,7 @@ from watcher.seeds import (
     detect_source,
     first_sentence,
     iter_seeds,
+    load_rules,
     parse_seed,
     parse_text,
     read_text,
@@ -248,3 +249,13 @@ def test_unglue(glued: str, fixed: str) -> None:
 ])
 def test_detect_source(url: str | None, text: str, source: str) -> None:
     assert detect_source(url, text) == source
+
+
+def test_malformed_rules_file_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "rules.yaml"
+    bad.write_text("sources:\n  markers:\n    - {pattern: '([', source: x}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"rules\.yaml: sources\.markers\[0\]"):
+        load_rules(bad)
+    bad.write_text("months: [janvier]\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"rules\.yaml: malformed seed parsing rules"):
+        load_rules(bad)

@@ -106,8 +106,16 @@ def _pairs(path: Path, key: str, entries: Any) -> tuple[tuple[re.Pattern[str], s
 
 
 def load_rules(path: Path) -> _Rules:
-    """Read the seed parsing rules; errors name the file and the key."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    """Read the seed parsing rules; a malformed file raises ValueError naming it."""
+    try:
+        return _build_rules(path, yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    except (OSError, yaml.YAMLError, AttributeError, TypeError, ValueError, re.error) as exc:
+        if isinstance(exc, ValueError) and str(exc).startswith(str(path)):
+            raise
+        raise ValueError(f"{path}: malformed seed parsing rules: {exc}") from exc
+
+
+def _build_rules(path: Path, data: dict[str, Any]) -> _Rules:
     sources = data.get("sources") or {}
     months = {normalize(str(k)): int(v) for k, v in (data.get("months") or {}).items()}
     month_alt = "|".join(sorted(map(re.escape, months), key=len, reverse=True))
