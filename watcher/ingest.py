@@ -1,0 +1,204 @@
+"""From draft articles to stored stories: identity, relevance, deduplication, storage, matching, outbox.
+
+Both `watcher seed` and the poll cycle hand their articles here, so every article takes the same path.
+One `Ingestor` per process holds what is compiled once: the relevance classifier, the subscription
+matcher and the near-duplicate index (rebuilt from the store, then kept current incrementally).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from watcher import dedupe, outbox
+from watcher.clock import now
+from watcher.config import Config
+from watcher.matching import Matcher
+from watcher.relevance import Classifier
+from watcher.store.models import Article, ArticleRevision, Story
+from watcher.text import fold
+from watcher.urls import canonical_url
+
+log = logging.getLogger(__name__)
+_LOOKUP_CHUNK = 400  # keeps IN (...) lists well under SQLite's bound-parameter limit
+
+
+@dataclass
+class Draft:
+    """An article as a source (or a seed file) delivers it, before it is stored."""
+
+    source: str
+    guid: str
+    title: str
+    body: str
+    url: str | None = None
+    origin: str = "feed"  # feed | html | seed
+    canonical_url: str | None = None  # the page's rel=canonical when known; else derived from url
+    summary: str | None = None
+    author: str | None = None
+    language: str | None = None
+    published_at: datetime | None = None
+
+    def canonical(self) -> str | None:
+        return canonical_url(self.canonical_url or self.url) if (self.canonical_url or self.url) else None
+
+
+@dataclass
+class IngestResult:
+    new: int = 0  # stored articles that started a new story
+    copies: int = 0  # stored articles that joined an existing story (exact or near duplicate)
+    updated: int = 0  # corrections of already stored articles
+    unchanged: int = 0  # already stored, nothing new
+    ignored: int = 0  # stored as not about cooperation
+    alerts: int = 0  # outbox rows created
+    article_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: IngestResult) -> None:
+        for name in ("new", "copies", "updated", "unchanged", "ignored", "alerts"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.article_ids += other.article_ids
+
+
+class Ingestor:
+    """Compiled per-process state plus the `ingest` step itself."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.classifier = Classifier.from_config(config.relevance)
+        self.matcher = Matcher(config.subscriptions)
+        self.index = dedupe.StoryIndex()
+        self._seen_id = 0
+
+    def reload(self, config: Config) -> None:
+        """Recompile lexicons and subscriptions after a config reload; the index stays."""
+        self.config = config
+        self.classifier = Classifier.from_config(config.relevance)
+        self.matcher = Matcher(config.subscriptions)
+
+    def refresh(self, session: Session) -> int:
+        """Add articles stored since the last refresh (by this or another process) to the index."""
+        rows = session.execute(
+            select(Article.id, Article.story_id, Article.content_hash, Article.signature, Article.published_at)
+            .where(Article.id > self._seen_id)
+            .order_by(Article.id)
+        ).all()
+        for row in rows:
+            if row.story_id is not None and row.signature is not None:
+                self.index.add(row.id, row.story_id, row.content_hash, row.signature, row.published_at)
+            self._seen_id = max(self._seen_id, row.id)
+        return len(rows)
+
+    def ingest(self, session: Session, drafts: Sequence[Draft], *, silent: bool = False) -> IngestResult:
+        """Store `drafts` in the caller's transaction; `silent` stores without alerting (flood guard)."""
+        self.refresh(session)
+        result = IngestResult()
+        known = _existing(session, drafts)
+        for draft in drafts:
+            canonical = draft.canonical()
+            existing = known.get(("guid", draft.source, draft.guid)) or (canonical and known.get(("url", canonical)))
+            if existing is not None:
+                _apply_correction(session, existing, draft, result)
+                continue
+            try:
+                with session.begin_nested():
+                    article = self._store_new(session, draft, canonical, result)
+            except IntegrityError:  # another process stored the same item a moment ago
+                result.unchanged += 1
+                continue
+            known[("guid", draft.source, draft.guid)] = article
+            if canonical:
+                known[("url", canonical)] = article
+            if article.status == "relevant":
+                result.alerts += self._enqueue(session, article, silent)
+        return result
+
+    def _store_new(self, session: Session, draft: Draft, canonical: str | None, result: IngestResult) -> Article:
+        relevance = self.classifier.classify(draft.title, draft.body)
+        content_hash = dedupe.fingerprint(draft.title, draft.body)
+        signature = dedupe.signature(draft.title, draft.body)
+        duplicate = self.index.find(content_hash, signature, draft.published_at)
+        if duplicate is None:
+            story = Story(title=draft.title, created_at=now(), published_at=draft.published_at)
+            session.add(story)
+            session.flush()
+            story_id = story.id
+        else:
+            story, story_id = None, duplicate.story_id
+        article = Article(
+            source=draft.source, origin=draft.origin, url=draft.url, canonical_url=canonical, guid=draft.guid,
+            title=draft.title, body=draft.body, summary=draft.summary, author=draft.author,
+            language=draft.language, published_at=draft.published_at, fetched_at=now(),
+            content_hash=content_hash, signature=signature, relevance=relevance.score,
+            relevance_terms=list(relevance.terms), status="relevant" if relevance.relevant else "ignored",
+            story_id=story_id,
+        )
+        session.add(article)
+        session.flush()
+        if story is not None:
+            story.representative_id = article.id
+            result.new += 1
+        else:
+            result.copies += 1
+            log.info("article.duplicate", extra={"article": article.id, "story": story_id, "kind": duplicate.kind})
+        result.ignored += article.status == "ignored"
+        result.article_ids.append(article.id)
+        self.index.add(article.id, story_id, content_hash, signature, draft.published_at)
+        self._seen_id = max(self._seen_id, article.id)
+        log.info("article.stored", extra={"article": article.id, "source": draft.source, "status": article.status})
+        return article
+
+    def _enqueue(self, session: Session, article: Article, silent: bool) -> int:
+        matches = self.matcher.match(article.title, article.body, article.source, article.relevance)
+        if not matches:
+            return 0
+        assert article.story_id is not None
+        return outbox.enqueue(
+            session, story_id=article.story_id, article_id=article.id, published_at=article.published_at,
+            matches=matches, config=self.config, silent=silent,
+        )
+
+
+def _existing(session: Session, drafts: Sequence[Draft]) -> dict[tuple[str, ...], Article]:
+    """Already stored articles among `drafts`, keyed by ("guid", source, guid) and ("url", canonical)."""
+    found: dict[tuple[str, ...], Article] = {}
+    guids = [(d.source, d.guid) for d in drafts]
+    urls = [c for c in (d.canonical() for d in drafts) if c]
+    for chunk in _chunks(range(max(len(guids), len(urls))), _LOOKUP_CHUNK):
+        g = guids[chunk.start:chunk.stop]
+        u = urls[chunk.start:chunk.stop]
+        clauses = [Article.guid.in_([x[1] for x in g])] if g else []
+        clauses += [Article.canonical_url.in_(u)] if u else []
+        for article in session.scalars(select(Article).where(or_(*clauses))):
+            found[("guid", article.source, article.guid)] = article
+            if article.canonical_url:
+                found[("url", article.canonical_url)] = article
+    return found
+
+
+def _chunks(items: range, size: int) -> Iterable[range]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _apply_correction(session: Session, article: Article, draft: Draft, result: IngestResult) -> None:
+    """Same item seen again: a changed title or body is a correction (recorded, never re-alerted)."""
+    if fold(article.title) == fold(draft.title) and fold(article.body) == fold(draft.body):
+        result.unchanged += 1
+        return
+    if not draft.body.strip():  # a listing re-seen without its page: nothing to compare
+        result.unchanged += 1
+        return
+    session.add(ArticleRevision(article_id=article.id, changed_at=now(), old_title=article.title, old_body=article.body))
+    article.title, article.body = draft.title, draft.body
+    article.content_hash = dedupe.fingerprint(draft.title, draft.body)
+    article.signature = dedupe.signature(draft.title, draft.body)
+    article.updated_at = now()
+    article.revision += 1
+    result.updated += 1
+    log.info("article.corrected", extra={"article": article.id, "source": article.source, "revision": article.revision})
