@@ -1,0 +1,130 @@
+"""`watcher run`: the daemon (scheduler, alert dispatcher, /healthz and /metrics) until SIGTERM/SIGINT.
+
+Signals: SIGTERM and SIGINT stop claiming work, let in-flight jobs finish for a grace period (then
+release their leases) and exit within 10 s; SIGHUP reloads the configuration (an invalid one is
+rejected with its located errors and the running one kept). On SQLite a second daemon on the same
+database file refuses to start (exit 1) with a message naming the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from datetime import timedelta
+from typing import Any
+
+from watcher import leases
+from watcher.cli.context import Context
+from watcher.config import parse_duration
+from watcher.http import HttpServer, health_handler, metrics_handler, parse_address
+from watcher.scheduler import Daemon, DaemonSettings
+
+log = logging.getLogger(__name__)
+
+
+def _duration(value: str) -> timedelta:
+    try:
+        result = parse_duration(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if result <= timedelta(0):
+        raise argparse.ArgumentTypeError(f"expected a positive duration, got {value!r}")
+    return result
+
+
+def _address(value: str) -> tuple[str, int] | None:
+    try:
+        return parse_address(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    d = DaemonSettings()
+    parser = sub.add_parser("run", help="run the daemon: scheduled polls, alerts, /healthz and /metrics",
+                            description="Run the daemon until SIGTERM/SIGINT; SIGHUP reloads the configuration.")
+    parser.add_argument("--http", type=_address, default=("127.0.0.1", 8080), metavar="HOST:PORT",
+                        help="serve /healthz and /metrics here (default 127.0.0.1:8080; 'none' disables)")
+    parser.add_argument("--once", action="store_true", help="poll what is due, send what is due, then exit")
+    parser.add_argument("--tick", type=_duration, default=d.tick, metavar="DURATION",
+                        help="how often due sources are claimed and alerts dispatched (default 5s)")
+    parser.add_argument("--lease", type=_duration, default=d.lease, metavar="DURATION",
+                        help="how long a claimed source stays ours; a killed replica's sources are taken "
+                             "over after it (default 2m)")
+    parser.add_argument("--watchdog-ticks", type=int, default=d.watchdog_ticks, metavar="N",
+                        help="unhealthy when no tick completed for N tick intervals (default 3)")
+    parser.add_argument("--batch", type=int, default=d.batch, metavar="N", help="sources claimed at once (default 50)")
+    parser.add_argument("--owner", metavar="ID", help="lease owner id (default host:pid:random)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    config = ctx.config
+    settings = DaemonSettings(tick=args.tick, lease=args.lease, watchdog_ticks=max(1, args.watchdog_ticks),
+                              batch=max(1, args.batch))
+    database = leases.sqlite_database_path(config.store.url)
+    file_lock = leases.SqliteDaemonLock(database) if database is not None else None
+    if file_lock is not None:
+        try:
+            file_lock.acquire()  # before opening the store: a second daemon must not even migrate
+        except leases.AlreadyRunning as exc:
+            print(f"watcher run: {exc}", file=sys.stderr)
+            return 1
+    try:
+        daemon = Daemon(config, ctx.store, settings, owner=args.owner, exclusive=file_lock is not None)
+        if args.once:
+            stats = daemon.run_once()
+            ctx.out.write(f"polled {stats.polled} source(s), {stats.failed} failed\n")
+            return 0
+        return _serve(daemon, args, ctx)
+    finally:
+        if file_lock is not None:
+            file_lock.release()
+
+
+def _serve(daemon: Daemon, args: argparse.Namespace, ctx: Context) -> int:
+    stop, reload = threading.Event(), threading.Event()
+
+    def on_stop(signum: int, _frame: Any) -> None:
+        log.info("daemon.signal", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    def on_hup(_signum: int, _frame: Any) -> None:
+        reload.set()
+
+    signal.signal(signal.SIGTERM, on_stop)
+    signal.signal(signal.SIGINT, on_stop)
+    signal.signal(signal.SIGHUP, on_hup)
+
+    server = None
+    if args.http is not None:
+        host, port = args.http
+        try:
+            server = HttpServer(host, port)
+        except OSError as exc:
+            print(f"watcher run: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        server.route("/healthz", health_handler(daemon.health))
+        server.route("/metrics", metrics_handler)
+        server.start()
+    daemon.start()
+    # The main thread only waits for signals; the work happens in the scheduler's threads.
+    while not stop.wait(0.25):
+        if reload.is_set():
+            reload.clear()
+            daemon.reload(ctx.config_path or daemon.config.path)
+    clean = daemon.stop()
+    if server is not None:
+        server.stop()
+    if not clean:
+        # A job is still running past the grace period and its leases are released: leave now rather
+        # than wait for it (the store is transactional; nothing half-done is committed).
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+    return 0
