@@ -165,7 +165,8 @@ def enqueue(session: Session, *, story_id: int, article_id: int, published_at: d
     for values in rows.values():
         stmt = insert(Alert).values(**values).on_conflict_do_nothing(
             index_elements=["story_id", "subscription", "notifier", "target"])
-        created += session.execute(stmt).rowcount or 0
+        # RETURNING, not rowcount: psycopg reports -1 for an ORM insert's rowcount.
+        created += len(session.execute(stmt.returning(Alert.id)).all())
     if created:
         log.info("alert.enqueued", extra={"story_id": story_id, "rows": created})
     return created
