@@ -202,6 +202,18 @@ class SubscriptionConfig(_Model):
     max_age: Duration = timedelta(days=7)
     notify: list[NotifyTarget] = []
 
+    @field_validator("any", "all", "none")
+    @classmethod
+    def _terms_compile(cls, terms: list[str]) -> list[str]:
+        from watcher.matching import TermError, parse_term
+
+        for term in terms:
+            try:
+                parse_term(term)
+            except TermError as exc:
+                raise ValueError(str(exc)) from None
+        return terms
+
     @field_validator("digest")
     @classmethod
     def _digest(cls, value: str) -> str:
