@@ -247,6 +247,14 @@ class AlertsConfig(_Model):
     backoff_cap: Duration = timedelta(hours=6)
 
 
+class DaemonConfig(_Model):
+    tick: Duration = timedelta(seconds=15)  # how often the daemon claims due sources
+    lease: Duration = timedelta(minutes=5)  # how long a claimed source stays claimed without renewal
+    batch: int = Field(200, ge=1)  # sources claimed per tick
+    dispatch_every: Duration = timedelta(seconds=10)  # alert dispatcher period
+    watchdog_ticks: int = Field(3, ge=1)  # unhealthy after this many tick periods without a tick
+
+
 class RetentionConfig(_Model):
     ignored_body_days: int | None = Field(30, ge=1)
 
@@ -261,6 +269,7 @@ class Config(_Model):
     relevance: RelevanceConfig = RelevanceConfig()
     alerts: AlertsConfig = AlertsConfig()
     retention: RetentionConfig = RetentionConfig()
+    daemon: DaemonConfig = DaemonConfig()
     _path: Path = PrivateAttr(default=DEFAULT_PATH)
 
     @property
