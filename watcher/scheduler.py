@@ -85,7 +85,8 @@ def sync_sources(config: Config, store: Store) -> None:
     """Bring the `sources` table in line with the config (added, changed, removed sources)."""
     from watcher.store.sources import sync_sources as sync
 
-    sync(store, config.sources)
+    with store.session() as session:
+        sync(session, config.sources, clock.now())
 
 
 class Daemon:
