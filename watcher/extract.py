@@ -256,13 +256,23 @@ def _title(soup: Tag, selector: str | None) -> str:
             return text
     og = _meta(soup, "og:title", "twitter:title")
     if og:
-        return " ".join(og.split())
+        return _without_site_name(" ".join(og.split()), _meta(soup, "og:site_name"))
     for scope in (soup.find("article"), soup.find("main"), soup):
         heading = scope.find("h1") if scope is not None else None
         if heading is not None and _text_of(heading):
             return _text_of(heading)
     page_title = _text_of(soup.find("title"))
     return _TITLE_SUFFIX.sub("", page_title) if page_title else ""
+
+
+def _without_site_name(title: str, site: str | None) -> str:
+    """"Title - ICESCO" -> "Title" when the page names its site (og:site_name)."""
+    if site:
+        for separator in (" - ", " | ", " – ", " — ", " » ", " : "):
+            suffix = separator + " ".join(site.split())
+            if title.endswith(suffix) and len(title) > len(suffix):
+                return title[: -len(suffix)].rstrip()
+    return title
 
 
 def _date_of(element: Tag) -> datetime | None:
