@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+import shutil
 import sys
 from typing import Any
 
@@ -14,15 +16,16 @@ from watcher.cli.output import Column, render
 from watcher.log import redact
 from watcher.store.models import Alert, Article
 
+# The table keeps to what fits 80 columns; JSON carries every field (times, target, full error).
 COLUMNS = [
-    Column("id", "ID", 5),
+    Column("id", "ID", 4),
     Column("status", "STATUS", 7),
-    Column("subscription", "SUBSCRIPTION", 14),
-    Column("channel", "CHANNEL", 18),
+    Column("subscription", "SUBSCRIPTION", 15),
+    Column("channel", "CHANNEL", 14),
     Column("attempts", "TRIES", 5),
-    Column("when", "WHEN", 16),
     Column("detail", "TITLE / LAST ERROR"),
 ]
+_WHERE = re.compile(r"^notifier '[^']*' \([^)]*\): ")  # the CHANNEL column already says which
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +48,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.ids or args.failed:
         print("watcher alerts: ids and --failed go with `retry` (watcher alerts retry ID|--failed)", file=sys.stderr)
         return 2
-    render(list_alerts(ctx.store, status=args.status, limit=args.limit), COLUMNS, args.format, ctx.out)
+    width = max(80, shutil.get_terminal_size((80, 24)).columns)
+    render(list_alerts(ctx.store, status=args.status, limit=args.limit), COLUMNS, args.format, ctx.out,
+           total_width=width)
     return 0
 
 
@@ -58,8 +63,6 @@ def list_alerts(store: Any, *, status: str | None = None, limit: int = 200) -> l
     with store.session() as session:
         for alert, title in session.execute(query.order_by(Alert.id.desc()).limit(limit)):
             error = redact(alert.last_error) if alert.last_error else None
-            when = alert.sent_at if alert.status == outbox.SENT else (
-                None if alert.status == outbox.FAILED else alert.next_attempt_at)
             rows.append({
                 "id": alert.id,
                 "status": alert.status,
@@ -77,8 +80,7 @@ def list_alerts(store: Any, *, status: str | None = None, limit: int = 200) -> l
                 "sent_at": alert.sent_at,
                 "digest_key": alert.digest_key,
                 "last_error": error,
-                "when": when,
-                "detail": error if alert.status != outbox.SENT and error else (title or ""),
+                "detail": _WHERE.sub("", error) if alert.status != outbox.SENT and error else (title or ""),
             })
     return rows
 

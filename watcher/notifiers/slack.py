@@ -189,10 +189,10 @@ class SlackNotifier(Notifier):
         detail = f"HTTP {status}" + (f" {body}" if body else "")
         if status == 429:
             wait = retry_after_seconds(response.headers.get("Retry-After"))
-            raise TransientError(f"{where}: rate limited: {detail}", retry_after=wait, channel_wide=True)
+            raise TransientError(f"{where}: {detail} (rate limited)", retry_after=wait, channel_wide=True)
         if status >= 500 or status == 408:
-            raise TransientError(f"{where}: server error: {detail}")
-        raise PermanentError(f"{where}: webhook refused the message: {detail}")
+            raise TransientError(f"{where}: {detail} (server error)")
+        raise PermanentError(f"{where}: {detail} (webhook refused the message)")
 
     def _clean(self, text: str) -> str:
         return redact(" ".join(text.replace(self.config.webhook_url, "***").split()))
