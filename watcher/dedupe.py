@@ -66,12 +66,22 @@ _SIG_LEN = 1 + NUM_PERM * 2     # version byte + little-endian uint16 values
 _PRIME = np.uint64(0x9E3779B97F4A7C15)
 _MIX = np.uint64(0xBF58476D1CE4E5B9)
 
-_rng = np.random.default_rng(_SEED)
+
+
+def _constants(name: str, count: int, odd: bool = False) -> np.ndarray:
+    """Fixed pseudo-random uint64 constants derived with BLAKE2b, not a numpy generator: stored
+    signatures must stay comparable whatever numpy version computes the next one."""
+    values = [int.from_bytes(hashlib.blake2b(f"{_SEED}:{name}:{i}".encode(), digest_size=8).digest(), "little")
+              for i in range(count)]
+    array = np.array(values, dtype=np.uint64)
+    return array | np.uint64(1) if odd else array
+
+
 # Multiply-add-shift hash family over 32-bit shingle hashes: h_i(x) = (a_i * x + b_i) >> 32 (mod 2^64).
-_A = _rng.integers(1, 2**63, size=NUM_PERM, dtype=np.uint64) | np.uint64(1)
-_B = _rng.integers(0, 2**63, size=NUM_PERM, dtype=np.uint64)
-_BAND_SEEDS = _rng.integers(1, 2**63, size=BANDS, dtype=np.uint64)
-_SHINGLE_MULT = _rng.integers(1, 2**63, size=SHINGLE, dtype=np.uint64) | np.uint64(1)
+_A = _constants("a", NUM_PERM, odd=True)
+_B = _constants("b", NUM_PERM)
+_BAND_SEEDS = _constants("band", BANDS)
+_SHINGLE_MULT = _constants("shingle", SHINGLE, odd=True)
 
 _EMPTY_DIGEST = hashlib.sha256(b"").hexdigest()
 EMPTY_FINGERPRINT = _EMPTY_DIGEST  # an article with no words: never an exact duplicate of anything
