@@ -258,7 +258,7 @@ def test_growth_and_delta_merges_keep_answers(monkeypatch: pytest.MonkeyPatch) -
     """Adds beyond the initial capacity and past the delta merge point find the same stories."""
     monkeypatch.setattr(dedupe._MultiMap, "MERGE_AT", 50)
     index = StoryIndex(capacity=4)
-    texts = [f"Article numéro {i} : " + " ".join(f"mot{i}x{j}" for j in range(60)) for i in range(40)]
+    texts = [f"Article numéro {i} : " + " ".join(f"mot{i}x{j}" for j in range(60)) for i in range(70)]
     for i, text in enumerate(texts):
         index.add(i + 1, 1000 + i, *_article(text), T0)
     for i, text in enumerate(texts):
