@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from tests.support.http import LocalServer, Request
 from tests.test_notifiers_email import PASSWORD, SmtpServer, cert, email_config, free_port, trust  # noqa: F401
-from watcher import clock
+from watcher import clock, outbox
 from watcher import log as watcher_log
 from watcher.config import AlertsConfig, Config, load_config
 from watcher.matching import Match, Matcher
@@ -341,6 +341,19 @@ def test_crash_between_claim_and_send_is_reclaimed_after_the_lease(store, http) 
     move_to(NOW + timedelta(minutes=5))
     assert dispatch(store, config, owner="other") == DispatchResult(sent=1)
     assert len(script.bodies) == 1
+
+
+def test_a_dispatcher_that_lost_its_lease_does_not_send(store, http) -> None:
+    http.routes[HOOK] = script = Script(OK)
+    config = make_config(slack_url=http.url(HOOK))
+    for i in range(2):
+        enqueue_for(store, config, add_article(store, f"Tunisie numérique {i}"))
+    lease = timedelta(minutes=5)
+    slow = claim(store, owner="slow", batch=10, lease=lease)  # then stalls longer than its lease
+    move_to(NOW + timedelta(minutes=6))
+    assert dispatch(store, config, owner="fast") == DispatchResult(sent=2)
+    assert outbox._deliver(store, config, [[row] for row in slow], "slow", lease) == DispatchResult()
+    assert len(script.bodies) == 2
 
 
 def test_a_claimed_row_cannot_be_claimed_twice(store) -> None:

@@ -313,8 +313,6 @@ def _mark_sent(store: Any, alerts: Sequence[Alert], owner: str, at: datetime) ->
                 .values(status=SENT, sent_at=at, attempts=alert.attempts + 1, last_error=None,
                         lease_owner=None, lease_expires_at=None)
                 .execution_options(synchronize_session=False))
-            if alert.lease_owner != owner:
-                log.warning("alert.lease_lost", extra={"alert_id": alert.id, "owner": owner})
 
 
 def _mark_error(store: Any, alerts: Sequence[Alert], owner: str, error: NotifierError, config: Any,
@@ -344,6 +342,24 @@ def _mark_error(store: Any, alerts: Sequence[Alert], owner: str, error: Notifier
                               "attempts": attempts, "error": reason,
                               **({"next_attempt_at": next_at.isoformat()} if next_at else {})})
     return ("failed", None) if next_at is None else ("retried", next_at)
+
+
+def _renew(store: Any, alerts: Sequence[Alert], owner: str, lease: timedelta) -> bool:
+    """Extend our lease right before sending; False when another dispatcher took any of the rows.
+
+    A batch can take longer than one lease (slow SMTP servers): renewing per message keeps the lease
+    covering the send itself, so an expired claim never leads to a second dispatcher sending too.
+    """
+    at = clock.now()
+    ids = [a.id for a in alerts]
+    with store.session() as session:
+        renewed = session.execute(
+            update(Alert).where(Alert.id.in_(ids), Alert.lease_owner == owner, Alert.lease_expires_at > at)
+            .values(lease_expires_at=at + lease).execution_options(synchronize_session=False)).rowcount
+    if renewed != len(ids):
+        log.warning("alert.lease_lost", extra={"alert_ids": ",".join(map(str, ids)), "owner": owner})
+        return False
+    return True
 
 
 def _defer(store: Any, alerts: Sequence[Alert], owner: str, until: datetime, reason: str) -> None:
@@ -380,7 +396,8 @@ class _Notifiers:
                 built.close()
 
 
-def _deliver(store: Any, config: Any, groups: Sequence[Sequence[Alert]], owner: str) -> DispatchResult:
+def _deliver(store: Any, config: Any, groups: Sequence[Sequence[Alert]], owner: str,
+             lease: timedelta) -> DispatchResult:
     """Send each group as one message and record the outcome; a channel-wide failure defers the rest."""
     result = DispatchResult()
     notifiers = _Notifiers(config)
@@ -392,6 +409,8 @@ def _deliver(store: Any, config: Any, groups: Sequence[Sequence[Alert]], owner: 
                 until, reason = blocked[name]
                 _defer(store, alerts, owner, until, reason)
                 result.retried += 1
+                continue
+            if not _renew(store, alerts, owner, lease):
                 continue
             try:
                 notifier = notifiers.get(name)
@@ -420,20 +439,21 @@ def _deliver(store: Any, config: Any, groups: Sequence[Sequence[Alert]], owner: 
 
 def dispatch(store: Any, config: Any, *, owner: str, batch: int = 50, lease: timedelta | None = None) -> DispatchResult:
     """Claim due immediate alerts, send them, record sent / retry / failed. Safe to call in a loop."""
-    rows = claim(store, owner=owner, batch=batch, lease=lease or config.alerts.lease)
+    lease = lease or config.alerts.lease
+    rows = claim(store, owner=owner, batch=batch, lease=lease)
     if not rows:
         return DispatchResult()
-    return _deliver(store, config, [[row] for row in rows], owner)
+    return _deliver(store, config, [[row] for row in rows], owner, lease)
 
 
 def dispatch_digests(store: Any, config: Any, *, owner: str, now: datetime | None = None,
                      batch: int = 50, lease: timedelta | None = None) -> int:
     """Send one message per due digest group (subscription, target, period); returns messages sent."""
-    groups = claim_digests(store, owner=owner, batch=batch, lease=lease or config.alerts.lease,
-                           at=now or clock.now())
+    lease = lease or config.alerts.lease
+    groups = claim_digests(store, owner=owner, batch=batch, lease=lease, at=now or clock.now())
     if not groups:
         return 0
-    return _deliver(store, config, groups, owner).sent
+    return _deliver(store, config, groups, owner, lease).sent
 
 
 # ---- operations (CLI, metrics) -------------------------------------------------------------------

@@ -127,8 +127,9 @@ class EmailNotifier(Notifier):
         msg["Message-ID"] = f"<{message.key}@{domain}>" if message.key else make_msgid(domain=domain)
         msg["X-Watcher-Subscription"] = one_line(message.subscription, 200)
         msg["Auto-Submitted"] = "auto-generated"
-        msg.set_content(text, subtype="plain", charset="utf-8")
-        msg.add_alternative(html, subtype="html", charset="utf-8")
+        # quoted-printable: 7-bit safe on servers without 8BITMIME, still readable in raw form.
+        msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+        msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
         return msg
 
     # ---- transport -------------------------------------------------------------------------------
