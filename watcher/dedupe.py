@@ -63,6 +63,7 @@ _BITS = 16
 _MASK = (1 << _BITS) - 1
 _RANDOM_MATCH = 2.0 ** -_BITS   # chance that two unrelated 16-bit minimums agree
 _SIG_LEN = 1 + NUM_PERM * 2     # version byte + little-endian uint16 values
+_NO_SIGNATURE = b"\0" * _SIG_LEN  # placeholder row in load(): version 0 is never indexed
 _PRIME = np.uint64(0x9E3779B97F4A7C15)
 _MIX = np.uint64(0xBF58476D1CE4E5B9)
 
@@ -288,6 +289,7 @@ class StoryIndex:
         content_keys: list[int] = []
         published: list[float] = []
         sig_blobs: list[bytes] = []
+        stale = 0
         for article_id, story_id, content_hash, sig, published_at in rows:
             if story_id is None:  # not (yet) part of a story: nothing to join
                 continue
@@ -296,7 +298,9 @@ class StoryIndex:
             usable = content_hash and content_hash != EMPTY_FINGERPRINT
             content_keys.append(_content_key(content_hash) if usable else 0)
             published.append(_epoch(published_at))
-            sig_blobs.append(sig if sig and len(sig) == _SIG_LEN else b"\0" * _SIG_LEN)
+            if sig and (len(sig) != _SIG_LEN or sig[0] != SIGNATURE_VERSION):
+                stale += 1
+            sig_blobs.append(sig if sig and len(sig) == _SIG_LEN else _NO_SIGNATURE)
         n = len(article_ids)
         index = cls(capacity=n + 1024)
         index._n = n
@@ -316,7 +320,6 @@ class StoryIndex:
             raw = np.frombuffer(b"".join(sig_blobs), dtype=np.uint8).reshape(n, _SIG_LEN)
             valid = (raw[:, 0] == SIGNATURE_VERSION) & index._alive[:n]
             index._sigs[:n] = raw[:, 1:].copy().view("<u2")
-            stale = int(np.count_nonzero(raw[:, 0] != SIGNATURE_VERSION))
             if stale:
                 log.warning("dedupe.stale_signatures", extra={"count": stale, "version": SIGNATURE_VERSION})
             band_keys = _band_keys(index._sigs[:n][valid])
