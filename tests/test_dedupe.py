@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from watcher import dedupe
 from watcher.dedupe import EMPTY_FINGERPRINT, Duplicate, StoryIndex, fingerprint, signature, similarity
@@ -268,3 +270,19 @@ def test_growth_and_delta_merges_keep_answers(monkeypatch: pytest.MonkeyPatch) -
     for i, text in enumerate(texts):
         assert rebuilt.find(*_article(text), T0) == Duplicate("exact", 1000 + i, i + 1, 1.0)
     assert rebuilt.nbytes() > 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(), st.text())
+def test_any_text_gives_well_formed_keys(title: str, body: str) -> None:
+    fp, sig = fingerprint(title, body), signature(title, body)
+    assert len(fp) == 64 and int(fp, 16) >= 0
+    assert sig == b"" or (len(sig) == 1 + dedupe.NUM_PERM * 2 and similarity(sig, sig) == 1.0)
+    assert (sig == b"") == (fp == EMPTY_FINGERPRINT)
+
+
+def test_one_word_article_is_indexed() -> None:
+    index = StoryIndex()
+    index.add(1, 100, *_article("Coopération"), T0)
+    assert index.find(*_article("coopération !"), T0) == Duplicate("exact", 100, 1, 1.0)
+    assert index.find(*_article("Partenariat"), T0) is None
