@@ -420,6 +420,10 @@ class Fetcher:
         kwargs.update(overrides)
         return cls(**kwargs)
 
+    def share_robots_cache(self, cache: dict[str, Any]) -> None:
+        """Use `cache` (scheme://host -> parsed robots.txt) so that it outlives this fetcher."""
+        self._robots = cache
+
     @property
     def client(self) -> httpx.AsyncClient:
         """An httpx.AsyncClient sharing this fetcher's transport (no limits, robots or size caps applied)."""

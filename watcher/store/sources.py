@@ -1,0 +1,175 @@
+"""Queries on the sources and http_cache tables: config sync, due sources, poll outcomes, backoff, validators.
+
+Backoff (decided here, used by every poller): after the n-th consecutive failure the next poll is
+`interval * 2**(n-1)` away (a permanent error starts two steps further: `* 2**(n+1)`), never more than
+`cap` (24 h by default), never sooner than the server's Retry-After, with +-20 % jitter so that sources
+failing together do not come back together. The first success resets the count and the normal interval
+applies again. A source is never disabled automatically.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from watcher.store.models import HttpCache, Source
+
+JITTER = 0.2
+PERMANENT_EXTRA_STEPS = 2
+MAX_ERROR_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class Validators:
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass
+class Outcome:
+    """What one poll of one source did to its health: applied by `record_outcomes` in one transaction."""
+
+    name: str
+    at: datetime
+    status: str  # ok | not_modified | error
+    error: str | None = None
+    error_kind: str | None = None  # transient | permanent
+    retry_after: float | None = None
+
+
+def sync_sources(session: Session, configs: Sequence[Any], at: datetime, *, prune: bool = True) -> dict[str, Source]:
+    """Make the sources table match the config: insert new sources (due at once), update kind and URL,
+    and (with `prune`) disable the ones no longer configured (their history stays). Returns the rows by
+    name. Without `prune`, `configs` may be a subset of the config and only those rows are read."""
+    wanted = {cfg.name: cfg for cfg in configs}
+    query = select(Source) if prune else select(Source).where(Source.name.in_(list(wanted)))
+    rows = {row.name: row for row in session.scalars(query)}
+    for name, cfg in wanted.items():
+        row = rows.get(name)
+        enabled = bool(getattr(cfg, "enabled", True))
+        if row is None:
+            row = rows[name] = Source(name=name, kind=cfg.kind, url=str(cfg.url), created_at=at,
+                                      enabled=enabled, next_poll_at=at, consecutive_failures=0)
+            session.add(row)
+            continue
+        if row.url != str(cfg.url) or row.kind != cfg.kind:
+            # Another address is another source as far as health goes: poll it now, forget old failures.
+            row.url, row.kind = str(cfg.url), cfg.kind
+            row.next_poll_at, row.consecutive_failures = at, 0
+        if row.enabled != enabled:
+            row.enabled = enabled
+    for name, row in rows.items():
+        if prune and name not in wanted and row.enabled:
+            row.enabled = False
+    session.flush()
+    return rows
+
+
+def due_names(session: Session, at: datetime, names: Iterable[str] | None = None) -> list[str]:
+    """Enabled sources whose next poll is due at `at` (never polled counts as due), most overdue first."""
+    query = select(Source.name).where(Source.enabled.is_(True)).where(
+        (Source.next_poll_at.is_(None)) | (Source.next_poll_at <= at)).order_by(
+        Source.next_poll_at.is_not(None), Source.next_poll_at, Source.name)
+    if names is not None:
+        query = query.where(Source.name.in_(list(names)))
+    return list(session.scalars(query))
+
+
+def backoff_delay(failures: int, interval: timedelta, cap: timedelta, *, permanent: bool = False,
+                  retry_after: float | None = None, rng: random.Random | None = None) -> timedelta:
+    """How long to wait before polling again after `failures` consecutive failures (see module doc)."""
+    steps = max(failures, 1) - 1 + (PERMANENT_EXTRA_STEPS if permanent else 0)
+    seconds = interval.total_seconds() * (2 ** min(steps, 40))
+    seconds *= 1 + (rng or random).uniform(-JITTER, JITTER)
+    seconds = min(seconds, cap.total_seconds())
+    if retry_after is not None:
+        seconds = max(seconds, min(retry_after, cap.total_seconds()))
+    return timedelta(seconds=seconds)
+
+
+def record_outcomes(session: Session, outcomes: Sequence[Outcome], intervals: dict[str, timedelta],
+                    cap: timedelta, rng: random.Random | None = None) -> dict[str, datetime]:
+    """Apply poll outcomes to the sources' health and schedule; returns each source's next poll time."""
+    if not outcomes:
+        return {}
+    rows = {row.name: row for row in session.scalars(
+        select(Source).where(Source.name.in_([o.name for o in outcomes])))}
+    next_polls: dict[str, datetime] = {}
+    for outcome in outcomes:
+        row = rows.get(outcome.name)
+        if row is None:
+            continue
+        interval = intervals[outcome.name]
+        row.last_polled_at = outcome.at
+        row.last_status = outcome.status
+        if outcome.status == "error":
+            row.consecutive_failures = (row.consecutive_failures or 0) + 1
+            row.last_error = (outcome.error or "unknown error")[:MAX_ERROR_CHARS]
+            row.last_error_at = outcome.at
+            row.last_error_kind = outcome.error_kind or "transient"
+            row.next_poll_at = outcome.at + backoff_delay(
+                row.consecutive_failures, interval, cap, permanent=outcome.error_kind == "permanent",
+                retry_after=outcome.retry_after, rng=rng)
+        else:
+            row.consecutive_failures = 0
+            row.last_success_at = outcome.at
+            if row.first_success_at is None:
+                row.first_success_at = outcome.at
+            row.next_poll_at = outcome.at + interval
+        next_polls[outcome.name] = row.next_poll_at
+    session.flush()
+    return next_polls
+
+
+def first_success(session: Session, name: str) -> datetime | None:
+    """When the source first polled successfully (None: this is its first poll, its backlog is silent)."""
+    return session.scalar(select(Source.first_success_at).where(Source.name == name))
+
+
+def health(session: Session) -> list[Source]:
+    """Every source row, by name, for `watcher sources`."""
+    return list(session.scalars(select(Source).order_by(Source.name)))
+
+
+def release_lease(session: Session, name: str, owner: str) -> None:
+    """Drop `owner`'s lease on `name` (no-op if someone else holds it)."""
+    session.execute(update(Source).where(Source.name == name, Source.lease_owner == owner)
+                    .values(lease_owner=None, lease_expires_at=None))
+
+
+# ---- http_cache: conditional-GET validators per URL ------------------------------------------------
+
+def load_validators(session: Session, urls: Iterable[str]) -> dict[str, Validators]:
+    """Stored ETag / Last-Modified for each of `urls` that has any."""
+    wanted = list(dict.fromkeys(urls))
+    found: dict[str, Validators] = {}
+    for start in range(0, len(wanted), 500):  # stay under every backend's bound-parameter limit
+        chunk = wanted[start:start + 500]
+        for url, etag, last_modified in session.execute(
+                select(HttpCache.url, HttpCache.etag, HttpCache.last_modified).where(HttpCache.url.in_(chunk))):
+            found[url] = Validators(etag, last_modified)
+    return found
+
+
+def save_validators(session: Session, items: dict[str, Validators], at: datetime,
+                    known: dict[str, Validators] | None = None) -> None:
+    """Store validators per URL (insert or update); URLs whose validators did not change are skipped."""
+    changed = {url: v for url, v in items.items() if known is None or known.get(url) != v}
+    if not changed:
+        return
+    existing = set() if known is None else {url for url in changed if url in known}
+    if known is None:
+        existing = set(session.scalars(select(HttpCache.url).where(HttpCache.url.in_(list(changed)))))
+    for url, v in changed.items():
+        if url in existing:
+            session.execute(update(HttpCache).where(HttpCache.url == url).values(
+                etag=v.etag, last_modified=v.last_modified, updated_at=at))
+        else:
+            session.add(HttpCache(url=url, etag=v.etag, last_modified=v.last_modified, updated_at=at))
+    session.flush()
