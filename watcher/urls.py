@@ -25,6 +25,8 @@ TRACKING_PARAMS = frozenset({
     "igshid", "mc_cid", "mc_eid", "xtor", "xtref", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok",
     "oly_enc_id", "oly_anon_id", "vero_id", "wt.mc_id", "ncid", "cmpid", "ocid", "sr_share",
     "__twitter_impression", "s_cid", "spm",
+    "rcmd_alg",    # Sputnik: which recommendation algorithm produced the link
+    "replytocom",  # WordPress: "reply to comment" link to the same article page
 })
 TRACKING_PREFIXES = ("utm_", "at_", "pk_", "mtm_", "hsa_", "ga_")
 
