@@ -517,3 +517,24 @@ def test_backoff_is_exponential_jittered_and_capped() -> None:
             assert full / 2 <= delay <= full
     delays = {backoff(3, cfg, rng) for _ in range(10)}
     assert len(delays) > 1  # jitter: daemons that failed together do not retry together
+
+
+# ---- apprise (Teams, Telegram, Discord...) -------------------------------------------------------
+
+
+def test_apprise_service_delivers_plain_text_and_failures_retry(store, http) -> None:
+    pytest.importorskip("apprise")
+    http.routes["/apprise/Tok3nSecretValue"] = script = Script((500, {}, b"busy"), OK)
+    url = http.url("/apprise/Tok3nSecretValue").replace("http://", "json://")
+    config = Config.model_validate({
+        "notifiers": {"chat": {"type": "apprise", "urls": [url]}},
+        "subscriptions": [{"name": "tunisia-digital", "any": ["Tunisie"], "notify": [{"notifier": "chat"}]}]})
+    enqueue_for(store, config, add_article(store, "Tunisie <b>numérique</b>"))
+    assert run(store, config) == DispatchResult(retried=1)
+    (row,) = alerts(store)
+    assert "error=500" in row.last_error and "Tok3nSecretValue" not in row.last_error
+    move_to(row.next_attempt_at)
+    assert run(store, config) == DispatchResult(sent=1)
+    delivered = script.bodies[-1]
+    assert delivered["title"] == "[tunisia-digital] Tunisie <b>numérique</b>"
+    assert "Tunisie <b>numérique</b>" in delivered["message"] and len(script.bodies) == 2
