@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
 import ahocorasick
 
@@ -83,11 +83,22 @@ def document(title: str, body: str) -> str:
 
 
 class TermSet:
-    """Many terms compiled into one automaton; find() returns the ids of the terms present."""
+    """Many terms compiled once; find() returns the ids of the terms present in a token string.
+
+    Three structures, each for the cheapest check that is exact for its kind of term: single words
+    are looked up in a hash set of the article's distinct words; single-word prefixes run through an
+    Aho–Corasick automaton over the distinct words (each scanned once, however often it occurs);
+    phrases run through an automaton over the full token string, where word order is kept. With few
+    single words, they join the phrase automaton instead (one scan, no split).
+    """
 
     def __init__(self) -> None:
         self._ids: dict[str, int] = {}
-        self._automaton = ahocorasick.Automaton()
+        self._words: dict[str, int] = {}
+        self._prefixes = ahocorasick.Automaton()
+        self._phrases = ahocorasick.Automaton()
+        self._has_prefixes = self._has_phrases = False
+        self._word_set: frozenset[str] = frozenset()
         self._made = False
 
     def add(self, term: Term) -> int:
@@ -98,12 +109,32 @@ class TermSet:
                 raise RuntimeError("TermSet is already compiled")
             tid = len(self._ids)
             self._ids[term.key] = tid
-            self._automaton.add_word(term.key, tid)
+            if " " in term.key.strip():
+                self._phrases.add_word(term.key, tid)
+                self._has_phrases = True
+            elif term.prefix:
+                self._prefixes.add_word(term.key, tid)
+                self._has_prefixes = True
+            else:
+                self._words[term.key.strip()] = tid
         return tid
 
+    # Below this many single words, scanning the token string once with them in the phrase automaton
+    # is cheaper than splitting it into distinct words (few terms means few hits to report).
+    WORD_SET_MIN = 1000
+
     def compile(self) -> None:
-        if self._ids:
-            self._automaton.make_automaton()
+        if len(self._words) < self.WORD_SET_MIN:
+            for word, tid in self._words.items():
+                self._phrases.add_word(f" {word} ", tid)
+                self._has_phrases = True
+            self._word_set = frozenset()
+        else:
+            self._word_set = frozenset(self._words)
+        if self._has_prefixes:
+            self._prefixes.make_automaton()
+        if self._has_phrases:
+            self._phrases.make_automaton()
         self._made = True
 
     def __len__(self) -> int:
@@ -111,9 +142,17 @@ class TermSet:
 
     def find(self, doc: str) -> set[int]:
         """Ids of the terms that occur in a token string (from document() or token_string())."""
-        if not self._ids:
-            return set()
-        return {tid for _, tid in self._automaton.iter(doc)}
+        hits: set[int] = set()
+        if self._word_set or self._has_prefixes:
+            distinct = set(doc.split())
+            if self._word_set:
+                words = self._words
+                hits.update(words[w] for w in distinct & self._word_set)
+            if self._has_prefixes and distinct:
+                hits.update(tid for _, tid in self._prefixes.iter(" " + " ".join(distinct)))
+        if self._has_phrases:
+            hits.update(tid for _, tid in self._phrases.iter(doc))
+        return hits
 
 
 class SubscriptionLike(Protocol):
@@ -127,21 +166,20 @@ class SubscriptionLike(Protocol):
     min_relevance: float | None
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """A subscription that matched an article, with the terms (as written in the config) that fired."""
 
     subscription: str
-    terms: list[str] = field(default_factory=list)
+    terms: list[str]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Compiled:
     name: str
     any_ids: frozenset[int]
     all_ids: frozenset[int]
     none_ids: frozenset[int]
-    labels: dict[int, str]  # term id -> term as written (first spelling in this subscription)
+    positive: tuple[tuple[int, str], ...]  # (term id, term as written) of `any` then `all`, deduplicated
     sources: frozenset[str] | None
     min_relevance: float | None
 
@@ -155,8 +193,6 @@ class Matcher:
         # Which subscriptions a term can make candidates: every `any` term of a subscription, and the
         # rarest `all` term of a subscription that has `all` terms (the others are checked with set
         # operations). Subscriptions with neither are candidates for every article.
-        any_index: dict[int, list[int]] = {}
-        all_index: dict[int, list[int]] = {}
         self._unconditional: list[int] = []
         names: set[str] = set()
         for sub in subscriptions:
@@ -170,21 +206,28 @@ class Matcher:
         for c in self._subs:
             for tid in c.all_ids | c.any_ids:
                 frequency[tid] = frequency.get(tid, 0) + 1
+        index: dict[int, list[int]] = {}
         for i, c in enumerate(self._subs):
             if c.all_ids:
                 trigger = min(c.all_ids, key=lambda t: (frequency[t], t))
-                all_index.setdefault(trigger, []).append(i)
+                index.setdefault(trigger, []).append(i)
             elif c.any_ids:
                 for tid in c.any_ids:
-                    any_index.setdefault(tid, []).append(i)
+                    index.setdefault(tid, []).append(i)
             else:
                 self._unconditional.append(i)
-        self._any_index = {t: tuple(v) for t, v in any_index.items()}
-        self._all_index = {t: tuple(v) for t, v in all_index.items()}
+        self._index = {t: tuple(v) for t, v in index.items()}
+        # What the per-article loop reads, as plain tuples (the loop runs for every candidate).
+        self._rows = [
+            (c.name, c.all_ids, c.any_ids, c.none_ids, c.sources, c.min_relevance, c.positive,
+             # "plain": an `any` list only, so being a candidate (an `any` term fired) is a match.
+             not (c.all_ids or c.none_ids or c.sources is not None or c.min_relevance is not None))
+            for c in self._subs
+        ]
 
     def _compile(self, sub: SubscriptionLike) -> _Compiled:
         name = str(getattr(sub, "name"))
-        labels: dict[int, str] = {}
+        positive: dict[int, str] = {}
 
         def ids(kind: str) -> frozenset[int]:
             out = set()
@@ -194,17 +237,19 @@ class Matcher:
                 except TermError as exc:
                     raise TermError(f"subscription {name!r} {kind}: {exc}") from None
                 tid = self._terms.add(term)
-                labels.setdefault(tid, term.text)
+                if kind != "none":
+                    positive.setdefault(tid, term.text)
                 out.add(tid)
             return frozenset(out)
 
         sources = getattr(sub, "sources", None) or []
+        any_ids, all_ids, none_ids = ids("any"), ids("all"), ids("none")
         return _Compiled(
             name=name,
-            any_ids=ids("any"),
-            all_ids=ids("all"),
-            none_ids=ids("none"),
-            labels=labels,
+            any_ids=any_ids,
+            all_ids=all_ids,
+            none_ids=none_ids,
+            positive=tuple(positive.items()),
             sources=frozenset(sources) if sources else None,
             min_relevance=getattr(sub, "min_relevance", None),
         )
@@ -221,29 +266,27 @@ class Matcher:
         """Like match(), for a token string already built with document() (saves re-tokenising)."""
         hits = self._terms.find(doc)
         candidates: set[int] = set(self._unconditional)
-        any_index, all_index = self._any_index, self._all_index
+        index = self._index
         for tid in hits:
-            subs = any_index.get(tid)
-            if subs:
-                candidates.update(subs)
-            subs = all_index.get(tid)
-            if subs:
-                candidates.update(subs)
+            triggered = index.get(tid)
+            if triggered:
+                candidates.update(triggered)
         matches: list[Match] = []
+        rows = self._rows
         for i in sorted(candidates):
-            c = self._subs[i]
-            if c.all_ids and not c.all_ids <= hits:
-                continue
-            if c.any_ids and c.any_ids.isdisjoint(hits):
-                continue
-            if c.none_ids and not c.none_ids.isdisjoint(hits):
-                continue
-            if c.sources is not None and source not in c.sources:
-                continue
-            if c.min_relevance is not None and relevance < c.min_relevance:
-                continue
-            fired = (c.all_ids | c.any_ids) & hits
-            matches.append(Match(c.name, sorted(c.labels[t] for t in fired)))
+            name, all_ids, any_ids, none_ids, sources, min_relevance, positive, plain = rows[i]
+            if not plain:
+                if all_ids and not all_ids <= hits:
+                    continue
+                if any_ids and any_ids.isdisjoint(hits):
+                    continue
+                if none_ids and not none_ids.isdisjoint(hits):
+                    continue
+                if sources is not None and source not in sources:
+                    continue
+                if min_relevance is not None and relevance < min_relevance:
+                    continue
+            matches.append(Match(name, [label for tid, label in positive if tid in hits]))
         return matches
 
 
