@@ -10,6 +10,7 @@ URL or a file name (both would open it), and HTML served in place of a feed is a
 from __future__ import annotations
 
 import html
+import html.entities
 import io
 import logging
 import re
@@ -37,6 +38,11 @@ _DOCTYPE = re.compile(
 _FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w:.-]*)")
 _SKIP_PROLOG = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->|<![^>]*>)", re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
+_NAMED_REFERENCE = re.compile(rb"&([A-Za-z][A-Za-z0-9]*);")
+_UNUSUAL_REFERENCE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)[A-Za-z][A-Za-z0-9]*;")
+_XML_ENTITIES = {b"amp", b"lt", b"gt", b"quot", b"apos"}
+_EMAIL = r"[^\s@()<>]+@[^\s@()<>]+"
+_EMAIL_AND_NAME = re.compile(rf"{_EMAIL}\s*\((?P<name1>[^()]+)\)|(?P<name2>[^()<>]+?)\s*[(<]{_EMAIL}[)>]")
 _SNIFF_BYTES = 4096
 # Length of the summary made from the content when a feed gives none.
 _EXCERPT_CHARS = 300
@@ -66,13 +72,33 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None, *, source
         served = f" (served as {content_type})" if content_type else ""
         raise ParseError(url, f"an HTML page{served} was served where a feed was expected")
     if kind == "xml":
-        body = _DOCTYPE.sub(rb"\1", body, count=1)
+        body = _named_references(_DOCTYPE.sub(rb"\1", body, count=1))
     listing = Listing()
     raw_entries, listing.parser = _parse(body, url, content_type, kind, listing.warnings, parser)
     listing.entries = _normalise_all(raw_entries, url, listing.warnings, listing.parser)
     for warning in listing.warnings:
         log.warning("feed.warning", extra={"source": source, "url": url, "warning": warning})
     return listing
+
+
+def _named_references(body: bytes) -> bytes:
+    """HTML named references (&nbsp;, &eacute;) as numeric ones, unknown ones (&lol9;) removed.
+
+    With the DOCTYPE cut, XML knows only the five predefined entities: lxml's recovering parser drops
+    the rest of a text at an unknown one ("Titre&nbsp;fin" -> "Titre") and feedparser keeps it raw.
+    Only documents that hold such a reference pay for the rewrite.
+    """
+    if not _UNUSUAL_REFERENCE.search(body):
+        return body
+
+    def replace(match: re.Match[bytes]) -> bytes:
+        name = match.group(1)
+        if name in _XML_ENTITIES:
+            return match.group(0)
+        codepoint = html.entities.name2codepoint.get(name.decode("ascii"))
+        return b"&#%d;" % codepoint if codepoint else b""
+
+    return _NAMED_REFERENCE.sub(replace, body)
 
 
 def _strip_bom(body: bytes) -> bytes:
@@ -192,6 +218,10 @@ def _normalise(raw: dict[str, Any], feed_url: str, position: int, warnings: list
     summary, content = _summary_and_content(raw, parser)
     published = _date(raw, "published")
     updated = _date(raw, "updated")
+    # feedparser copies a lone date into both fields and fastfeedparser does not: `updated` is kept
+    # only when it says something `published` does not.
+    published = published or updated
+    updated = updated if updated != published else None
     return Entry(
         url=url,
         # A feed without guids: the link is the identity (fastfeedparser does this itself).
@@ -199,7 +229,7 @@ def _normalise(raw: dict[str, Any], feed_url: str, position: int, warnings: list
         title=title,
         summary=summary,
         content=content,
-        published=published or updated,
+        published=published,
         updated=updated,
         author=_author(raw),
         categories=_categories(raw),
@@ -283,11 +313,13 @@ def _date(raw: dict[str, Any], key: str) -> datetime | None:
 
 
 def _author(raw: dict[str, Any]) -> str | None:
-    author = _get(raw, "author")
-    if not author:
-        detail = _get(raw, "author_detail")
-        author = detail.get("name") if isinstance(detail, dict) else None
-    return _text(author) or None
+    """The author's name: "Name", "mail@x (Name)" and "Name (mail@x)" all give Name."""
+    detail = _get(raw, "author_detail")
+    author = _text(detail.get("name") if isinstance(detail, dict) else None) or _text(_get(raw, "author"))
+    named = _EMAIL_AND_NAME.fullmatch(author)
+    if named:
+        author = (named.group("name1") or named.group("name2") or "").strip()
+    return author or None
 
 
 def _categories(raw: dict[str, Any]) -> list[str]:
