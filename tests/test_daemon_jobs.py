@@ -28,7 +28,7 @@ from watcher.store import Store, open_store
 from watcher.store.models import Article, Source
 from watcher.store.sources import Outcome, record_outcomes
 
-FAST = DaemonSettings(tick=timedelta(seconds=0.1), lease=timedelta(seconds=0.5), watchdog_ticks=3,
+FAST = DaemonSettings(tick=timedelta(seconds=0.1), lease=timedelta(seconds=0.5), watchdog_ticks=3, dispatch_every=timedelta(seconds=0.2),
                       digest_every=timedelta(seconds=1), grace=timedelta(seconds=3))
 
 

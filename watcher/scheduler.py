@@ -7,7 +7,7 @@ restart or another replica resumes exactly where the store says. Jobs:
   records success or failure and sets each source's next poll (interval, or backoff), then release the
   leases. A poll that raises keeps its leases until they expire, so a broken source is retried after
   one lease, not at every tick.
-- `alerts` (every `tick`): `watcher.outbox.dispatch` until the due alerts are sent or rescheduled.
+- `alerts` (every `dispatch_every`): `watcher.outbox.dispatch` until the due alerts are sent or rescheduled.
 - `digests` (every `digest_every`): `watcher.outbox.dispatch_digests`, one replica at a time.
 - `retention` (every `retention_every`): empties the bodies of ignored articles older than
   `retention.ignored_body_days` (their identity, hash and signature stay, so they are never refetched).
@@ -48,14 +48,25 @@ Poller = Callable[[Config, Store, list[str]], Sequence[Any]]
 class DaemonSettings:
     """How the daemon paces itself (command-line options of `watcher run`)."""
 
-    tick: timedelta = timedelta(seconds=5)
-    lease: timedelta = timedelta(minutes=2)
+    tick: timedelta = timedelta(seconds=15)
+    lease: timedelta = timedelta(minutes=5)
     watchdog_ticks: int = 3
-    batch: int = 50  # sources claimed at once; a tick claims again while whole batches come back
+    batch: int = 200  # sources claimed at once; a tick claims again while whole batches come back
+    dispatch_every: timedelta = timedelta(seconds=10)
     alert_batch: int = 5  # alerts claimed at once (small: shutdown waits for the batch in flight)
     digest_every: timedelta = timedelta(seconds=30)
     retention_every: timedelta = timedelta(hours=1)
     grace: timedelta = timedelta(seconds=7)  # how long stop() waits for in-flight jobs
+
+
+    @classmethod
+    def from_config(cls, daemon: Any, **overrides: Any) -> DaemonSettings:
+        """Settings from the config's `daemon:` section; `overrides` (command-line options) that are not
+        None win."""
+        values = {name: getattr(daemon, name) for name in ("tick", "lease", "watchdog_ticks", "batch",
+                                                           "dispatch_every") if hasattr(daemon, name)}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
 
 
 @dataclass
@@ -134,7 +145,7 @@ class Daemon:
         first = clock.now()
         jobs: list[tuple[str, Callable[[], Any], timedelta]] = [
             ("tick", self.tick, s.tick),
-            ("alerts", self.dispatch_alerts, s.tick),
+            ("alerts", self.dispatch_alerts, s.dispatch_every),
             ("digests", self.dispatch_digests, s.digest_every),
             ("retention", self.retention, s.retention_every),
             ("leases", self.renew_leases, max(s.lease / 3, timedelta(seconds=1))),
@@ -317,6 +328,8 @@ class Daemon:
         if new.store.url != self.config.store.url:
             log.warning("config.store_change_needs_restart", extra={"path": str(path)})
             new.store = self.config.store
+        if new.daemon != self.config.daemon:
+            log.warning("config.daemon_change_needs_restart", extra={"path": str(path)})
         changes = describe_changes(self.config, new)
         try:
             self._syncer(new, self.store)

@@ -43,29 +43,37 @@ def _address(value: str) -> tuple[str, int] | None:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return int(value)
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    d = DaemonSettings()
     parser = sub.add_parser("run", help="run the daemon: scheduled polls, alerts, /healthz and /metrics",
                             description="Run the daemon until SIGTERM/SIGINT; SIGHUP reloads the configuration.")
     parser.add_argument("--http", type=_address, default=("127.0.0.1", 8080), metavar="HOST:PORT",
                         help="serve /healthz and /metrics here (default 127.0.0.1:8080; 'none' disables)")
     parser.add_argument("--once", action="store_true", help="poll what is due, send what is due, then exit")
-    parser.add_argument("--tick", type=_duration, default=d.tick, metavar="DURATION",
-                        help="how often due sources are claimed and alerts dispatched (default 5s)")
-    parser.add_argument("--lease", type=_duration, default=d.lease, metavar="DURATION",
+    # These override the config's `daemon:` section (tick 15s, lease 5m, batch 200, dispatch_every 10s).
+    parser.add_argument("--tick", type=_duration, metavar="DURATION",
+                        help="how often due sources are claimed (default: daemon.tick)")
+    parser.add_argument("--lease", type=_duration, metavar="DURATION",
                         help="how long a claimed source stays ours; a killed replica's sources are taken "
-                             "over after it (default 2m)")
-    parser.add_argument("--watchdog-ticks", type=int, default=d.watchdog_ticks, metavar="N",
-                        help="unhealthy when no tick completed for N tick intervals (default 3)")
-    parser.add_argument("--batch", type=int, default=d.batch, metavar="N", help="sources claimed at once (default 50)")
+                             "over after it (default: daemon.lease)")
+    parser.add_argument("--dispatch-every", type=_duration, metavar="DURATION",
+                        help="how often due alerts are sent (default: daemon.dispatch_every)")
+    parser.add_argument("--watchdog-ticks", type=_positive, metavar="N",
+                        help="unhealthy when no tick completed for N tick intervals (default: daemon.watchdog_ticks)")
+    parser.add_argument("--batch", type=_positive, metavar="N", help="sources claimed at once (default: daemon.batch)")
     parser.add_argument("--owner", metavar="ID", help="lease owner id (default host:pid:random)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
     config = ctx.config
-    settings = DaemonSettings(tick=args.tick, lease=args.lease, watchdog_ticks=max(1, args.watchdog_ticks),
-                              batch=max(1, args.batch))
+    settings = DaemonSettings.from_config(config.daemon, tick=args.tick, lease=args.lease, batch=args.batch,
+                                          watchdog_ticks=args.watchdog_ticks, dispatch_every=args.dispatch_every)
     database = leases.sqlite_database_path(config.store.url)
     file_lock = leases.SqliteDaemonLock(database) if database is not None else None
     if file_lock is not None:
