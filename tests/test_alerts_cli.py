@@ -177,3 +177,16 @@ def test_test_alert_unknown_or_unusable_notifier(config_path, capsys) -> None:
     assert code == 2 and "no notifier named 'nope' (known: broken, mail, team)" in err
     code, _, err = cli(config_path, capsys, "test-alert", "broken", "--to", "x@example.org")
     assert code == 2 and "BROKEN_SMTP_HOST is not set" in err
+
+
+def test_alerts_send_dispatches_once_without_the_daemon(config_path, http, capsys) -> None:
+    http.routes[HOOK] = script = Script((200, {}, b"ok"))
+    config = load_config(config_path)
+    store = open_store(config.store.url)
+    for i in range(3):
+        enqueue_for(store, config, add_article(store, f"Tunisie : accord numérique {i}"))
+    store.close()
+    code, out, _ = cli(config_path, capsys, "alerts", "send")
+    assert code == 0 and out == "sent 3, retried 0, failed 0; digests sent 0\n"
+    assert cli(config_path, capsys, "alerts", "send")[1] == "sent 0, retried 0, failed 0; digests sent 0\n"
+    assert len(script.bodies) == 3

@@ -1,11 +1,14 @@
-"""`watcher alerts`: the outbox as a table or JSON, and `watcher alerts retry ID...|--failed`."""
+"""`watcher alerts`: the outbox as a table or JSON; `alerts retry ID...|--failed`; `alerts send` (dispatch once)."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
+import socket
 import sys
+import uuid
 from typing import Any
 
 from sqlalchemy import select
@@ -32,8 +35,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
         "alerts", help="show the alert outbox; `alerts retry ID...|--failed` sends failed alerts again",
         description="Without an action: list alerts (newest first). `retry ID...` or `retry --failed`: "
-                    "make failed (or pending) alerts due now, with their attempts reset.")
-    parser.add_argument("action", nargs="?", choices=("list", "retry"), default="list")
+                    "make failed (or pending) alerts due now, with their attempts reset. `send`: deliver "
+                    "the due alerts and digests once, without the daemon (e.g. from cron after `watcher poll`).")
+    parser.add_argument("action", nargs="?", choices=("list", "retry", "send"), default="list")
     parser.add_argument("ids", nargs="*", type=int, metavar="ID", help="alert ids (retry)")
     parser.add_argument("--status", choices=outbox.STATUSES, help="only alerts in this state")
     parser.add_argument("--failed", action="store_true", help="retry: every failed alert")
@@ -45,6 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, ctx: Context) -> int:
     if args.action == "retry":
         return _retry(args, ctx)
+    if args.action == "send":
+        return _send(ctx)
     if args.ids or args.failed:
         print("watcher alerts: ids and --failed go with `retry` (watcher alerts retry ID|--failed)", file=sys.stderr)
         return 2
@@ -103,3 +109,19 @@ def _retry(args: argparse.Namespace, ctx: Context) -> int:
     for problem in problems:
         print(f"watcher alerts retry: {problem}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def _send(ctx: Context) -> int:
+    """Dispatch until nothing due is left (each batch is claimed, so a running daemon is not disturbed)."""
+    config, store = ctx.config, ctx.store
+    owner = f"cli-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    total = outbox.DispatchResult()
+    batch = 50
+    while True:
+        result = outbox.dispatch(store, config, owner=owner, batch=batch)
+        total += result
+        if result.sent + result.retried + result.failed < batch:
+            break
+    digests = outbox.dispatch_digests(store, config, owner=owner)
+    ctx.out.write(f"sent {total.sent}, retried {total.retried}, failed {total.failed}; digests sent {digests}\n")
+    return 0
