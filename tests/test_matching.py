@@ -139,3 +139,83 @@ def test_config_reload_recompiles_subscriptions(tmp_path: Path) -> None:
     assert after.match(*article) == [Match("tn", ["Tunisie", "cybersécurité"])]
     # The old matcher is untouched: a reload swaps matchers, it does not mutate one in place.
     assert before.match(*article) == []
+
+
+# ---- `watcher match NAME`, end to end through the CLI ---------------------------------------------
+
+def _store_with_articles(tmp_path: Path) -> Path:
+    from datetime import datetime, timedelta, timezone
+
+    from watcher.store import open_store
+    from watcher.store.models import Article
+
+    url = f"sqlite:///{tmp_path}/watcher.db"
+    cfg = tmp_path / "watcher.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "store": {"url": url},
+        "sources": [
+            {"name": "agence-ecofin", "kind": "feed", "url": "http://127.0.0.1:9/feed"},
+            {"name": "sputnik-afrique", "kind": "feed", "url": "http://127.0.0.1:9/rss"},
+        ],
+        "subscriptions": [
+            {"name": "tunisia-digital", "any": ["Tunisie", "Tunisia"], "all": ["numérique"], "none": ["football"]},
+            {"name": "ecofin-egypt", "any": ["Égypte"], "sources": ["agence-ecofin"], "min_relevance": 0.6},
+        ],
+    }, allow_unicode=True), encoding="utf-8")
+    base = datetime(2024, 6, 1, tzinfo=timezone.utc)
+    articles = [
+        # (source, title, body, relevance, status)
+        ("agence-ecofin", "La Tunisie mise sur le numérique", "Un accord avec la Corée.", 0.8, "relevant"),
+        ("agence-ecofin", "Tunisie : football et numérique", "La finale.", 0.7, "relevant"),
+        ("sputnik-afrique", "Le numérique en Tunisie", "Coopération.", 0.9, "ignored"),
+        ("agence-ecofin", "Accord numérique", "Il porte une tunique.", 0.8, "relevant"),
+        ("agence-ecofin", "L'Égypte et la Russie", "Cybersécurité.", 0.9, "relevant"),
+        ("agence-ecofin", "D’Égypte au Soudan", "Fibre optique.", 0.5, "relevant"),
+        ("sputnik-afrique", "L'Égypte et la Chine", "Intelligence artificielle.", 0.9, "relevant"),
+    ]
+    store = open_store(url)
+    try:
+        with store.session() as session:
+            for i, (source, title, body, relevance, status) in enumerate(articles):
+                session.add(Article(
+                    source=source, guid=f"g{i}", url=f"https://example.org/{i}", title=title, body=body,
+                    published_at=base + timedelta(days=i), fetched_at=base + timedelta(days=i),
+                    content_hash=f"h{i}", relevance=relevance, relevance_terms=[], status=status,
+                ))
+    finally:
+        store.close()
+    return cfg
+
+
+def test_cli_match_lists_what_the_subscription_would_match(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from watcher.cli import main
+
+    cfg = _store_with_articles(tmp_path)
+    assert main(["--config", str(cfg), "match", "tunisia-digital", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    # Not the football one (none), not the ignored one (status), not the "tunique" one (whole words).
+    assert [(r["title"], r["terms"]) for r in rows] == [("La Tunisie mise sur le numérique", ["Tunisie", "numérique"])]
+
+    assert main(["--config", str(cfg), "match", "tunisia-digital", "--status", "all", "--format", "json"]) == 0
+    assert [r["title"] for r in json.loads(capsys.readouterr().out)] == [
+        "Le numérique en Tunisie", "La Tunisie mise sur le numérique"]  # newest first
+
+    assert main(["--config", str(cfg), "match", "ecofin-egypt", "--format", "json"]) == 0
+    # sources: agence-ecofin only; min_relevance 0.6 against the stored score.
+    assert [r["title"] for r in json.loads(capsys.readouterr().out)] == ["L'Égypte et la Russie"]
+
+    assert main(["--config", str(cfg), "match", "ecofin-egypt"]) == 0
+    out = capsys.readouterr().out
+    assert "L'Égypte et la" in out and "  Égypte  " in out
+    assert "1 matching for subscription 'ecofin-egypt' (6 stored relevant articles tried)" in out
+
+
+def test_cli_match_unknown_subscription(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from watcher.cli import main
+
+    cfg = _store_with_articles(tmp_path)
+    assert main(["--config", str(cfg), "match", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "no subscription named 'nope'" in err and "tunisia-digital, ecofin-egypt" in err
