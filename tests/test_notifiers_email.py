@@ -64,7 +64,7 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        login = session.login_data
+        login = session.auth_data.login if isinstance(session.auth_data, LoginPassword) else None
         tls = session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
                                       envelope.original_content or envelope.content, tls, login))
