@@ -406,9 +406,10 @@ async def _draft(ctx: PollContext, source: SourceConfig, entry: Entry) -> Draft:
     try:
         page = await ctx.fetcher.get(entry.url, timeout=source.timeout, max_bytes=source.max_bytes,
                                      robots=source.robots is not False, headers=source.headers or None)
-    except FetchError:
-        if feed_body or (source.kind == "feed" and source.fetch_article == "auto" and entry.summary):
-            # The page is down but the feed said enough: keep what it said rather than lose the item.
+    except FetchError as exc:
+        if exc.kind == "permanent" and (feed_body or entry.summary):
+            # The page will not come (404, 410, robots.txt): keep what the feed said rather than lose
+            # the item. A transient failure is left for the next poll, which retries the page.
             body = feed_body or entry.summary or ""
             return _make_draft(source, entry, title=entry.title, body=body, published=entry.published,
                                author=entry.author, language=guess_language(body))
