@@ -422,7 +422,7 @@ def test_digest_subscription_receives_one_message_with_all_its_stories(store, ht
     assert len(server.received) == 1 and len(script.bodies) == 1
     text = server.received[0].message.get_body(("plain",)).get_content()
     assert all(f"Tunisie numérique {i}" in text for i in range(3)) and "numérique 3" not in text
-    assert server.received[0].message["Subject"] == "[tunisia-digital] 3 articles – 24/11/2026"
+    assert server.received[0].message["Subject"] == "[tunisia-digital] 3 articles – 23/11/2026"
     slack_text = json.dumps(script.bodies[0], ensure_ascii=False)
     assert all(f"Tunisie numérique {i}" in slack_text for i in range(3))
     rows = alerts(store)

@@ -438,7 +438,10 @@ def _deliver(store: Any, config: Any, groups: Sequence[Sequence[Alert]], owner: 
 
 
 def dispatch(store: Any, config: Any, *, owner: str, batch: int = 50, lease: timedelta | None = None) -> DispatchResult:
-    """Claim due immediate alerts, send them, record sent / retry / failed. Safe to call in a loop."""
+    """Claim due immediate alerts, send them, record sent / retry / failed. Safe to call in a loop.
+
+    `owner` names this dispatcher in the leases and must be unique per process (host, pid, random).
+    """
     lease = lease or config.alerts.lease
     rows = claim(store, owner=owner, batch=batch, lease=lease)
     if not rows:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
@@ -68,7 +68,8 @@ def one_line(text: str, limit: int = SUBJECT_MAX) -> str:
 def subject_for(message: AlertMessage) -> str:
     if message.is_digest:
         count = len(message.stories)
-        when = f" – {message.period_end:%d/%m/%Y}" if message.period_end else ""
+        # The day the period covers: a daily digest sent at 00:00 on the 24th is the digest of the 23rd.
+        when = f" – {message.period_end - timedelta(seconds=1):%d/%m/%Y}" if message.period_end else ""
         return one_line(f"[{message.subscription}] {count} article{'s' if count > 1 else ''}{when}")
     title = message.stories[0].title if message.stories else "(sans titre)"
     return one_line(f"[{message.subscription}] {title}")
