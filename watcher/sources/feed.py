@@ -43,6 +43,7 @@ _UNUSUAL_REFERENCE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)[A-Za-z][A-Za-z0
 _XML_ENTITIES = {b"amp", b"lt", b"gt", b"quot", b"apos"}
 _EMAIL = r"[^\s@()<>]+@[^\s@()<>]+"
 _EMAIL_AND_NAME = re.compile(rf"{_EMAIL}\s*\((?P<name1>[^()]+)\)|(?P<name2>[^()<>]+?)\s*[(<]{_EMAIL}[)>]")
+_COUNTED_TAGS = re.compile(rb"<(?:[A-Za-z]\w*:)?(item|entry|description|summary)[\s>/]")
 _SNIFF_BYTES = 4096
 # Length of the summary made from the content when a feed gives none.
 _EXCERPT_CHARS = 300
@@ -74,8 +75,11 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None, *, source
     if kind == "xml":
         body = _named_references(_DOCTYPE.sub(rb"\1", body, count=1))
     listing = Listing()
-    raw_entries, listing.parser = _parse(body, url, content_type, kind, listing.warnings, parser)
-    listing.entries = _normalise_all(raw_entries, url, listing.warnings, listing.parser)
+    items, descriptions = _tag_counts(body) if kind == "xml" else (0, 0)
+    raw_entries, listing.parser = _parse(body, url, content_type, kind, listing.warnings, parser, items)
+    # Every entry has its own description (the channel may have one more): none was made up.
+    may_synthesize = kind == "json" or descriptions < len(raw_entries)
+    listing.entries = _normalise_all(raw_entries, url, listing.warnings, listing.parser, may_synthesize)
     for warning in listing.warnings:
         log.warning("feed.warning", extra={"source": source, "url": url, "warning": warning})
     return listing
@@ -126,13 +130,23 @@ def _sniff(body: bytes) -> str:
     return "xml"
 
 
-def _expected_items(body: bytes) -> int:
-    # A cheap count of item/entry start tags, to notice when a parser came back with fewer.
-    return body.count(b"<item") - body.count(b"<items") + body.count(b"<entry")
+def _tag_counts(body: bytes) -> tuple[int, int]:
+    """(item/entry start tags, description/summary start tags): one regex pass, about 50 us per 100 KB.
+
+    The first notices a parser that came back with fewer entries than the document holds; the second
+    tells whether fastfeedparser may have made descriptions up (see _summary_and_content).
+    """
+    items = descriptions = 0
+    for name in _COUNTED_TAGS.findall(body):
+        if name in (b"item", b"entry"):
+            items += 1
+        else:
+            descriptions += 1
+    return items, descriptions
 
 
 def _parse(body: bytes, url: str, content_type: str | None, kind: str,
-           warnings: list[str], force: str) -> tuple[list[dict[str, Any]], str]:
+           warnings: list[str], force: str, expected: int) -> tuple[list[dict[str, Any]], str]:
     fast_entries: list[dict[str, Any]] | None = None
     reason: str | None = "feedparser forced"
     if force != "feedparser":
@@ -149,7 +163,6 @@ def _parse(body: bytes, url: str, content_type: str | None, kind: str,
         if fast_entries is None:
             raise ParseError(url, f"invalid JSON feed ({_short(reason)})")
         return fast_entries, "fastfeedparser"
-    expected = _expected_items(body)
     if fast_entries is not None and len(fast_entries) >= expected:
         return fast_entries, "fastfeedparser"
     if reason is None:
@@ -184,11 +197,11 @@ def _short(text: str | None, limit: int = 160) -> str:
 
 
 def _normalise_all(raw_entries: list[dict[str, Any]], feed_url: str, warnings: list[str],
-                   parser: str) -> list[Entry]:
+                   parser: str, may_synthesize: bool) -> list[Entry]:
     entries: list[Entry] = []
     seen: set[str] = set()
     for position, raw in enumerate(raw_entries, 1):
-        entry = _normalise(raw, feed_url, position, warnings, parser)
+        entry = _normalise(raw, feed_url, position, warnings, parser, may_synthesize)
         if entry is None:
             continue
         keys = {"url:" + canonical_url(entry.url), "guid:" + (entry.guid or entry.url)}
@@ -206,7 +219,7 @@ def _get(raw: dict[str, Any], key: str) -> Any:
 
 
 def _normalise(raw: dict[str, Any], feed_url: str, position: int, warnings: list[str],
-               parser: str) -> Entry | None:
+               parser: str, may_synthesize: bool = True) -> Entry | None:
     guid = _clean(_get(raw, "id") or _get(raw, "guid")) or None
     title = _text(_get(raw, "title"))
     url = _entry_url(raw, guid, feed_url)
@@ -215,7 +228,7 @@ def _normalise(raw: dict[str, Any], feed_url: str, position: int, warnings: list
         shown = f" (link {_short(url, 80)!r})" if url else ""
         warnings.append(f"{label} has no http(s) link{shown}: skipped")
         return None
-    summary, content = _summary_and_content(raw, parser)
+    summary, content = _summary_and_content(raw, parser, may_synthesize)
     published = _date(raw, "published")
     updated = _date(raw, "updated")
     # feedparser copies a lone date into both fields and fastfeedparser does not: `updated` is kept
@@ -250,13 +263,16 @@ def _entry_url(raw: dict[str, Any], guid: str | None, feed_url: str) -> str | No
         link = guid
     if not link:
         return None
+    if link.startswith(("https://", "http://")):
+        return link  # the common case; urljoin costs more than the rest of an entry
     try:
         return urljoin(feed_url, link)
     except ValueError:
         return link
 
 
-def _summary_and_content(raw: dict[str, Any], parser: str) -> tuple[str | None, str | None]:
+def _summary_and_content(raw: dict[str, Any], parser: str,
+                         may_synthesize: bool = True) -> tuple[str | None, str | None]:
     """The feed's own summary (plain text) and full content (HTML), whichever parser read them.
 
     The parsers fill gaps in opposite ways: fastfeedparser copies an RSS description into `content`
@@ -270,7 +286,7 @@ def _summary_and_content(raw: dict[str, Any], parser: str) -> tuple[str | None, 
     if parser == "fastfeedparser":
         if content is not None and content == summary:
             content = None
-        elif content is not None and summary is not None and summary == _fast_synthesized(raw):
+        elif content is not None and summary is not None and may_synthesize and summary == _fast_synthesized(raw):
             summary = None
     elif content is not None and content == summary:
         summary = None
