@@ -8,12 +8,13 @@ from typing import Any, TextIO
 
 from watcher.cli.context import Context
 from watcher.cli.output import Column, render
+from watcher.cli.sources import short_error
 from watcher.pipeline import PollResult, poll, select_sources
 
 COLUMNS = [
     Column("source", "SOURCE", 24), Column("status", "STATUS", 12), Column("new", "NEW", 4),
     Column("seen", "SEEN", 5), Column("errors", "ERR", 4), Column("seconds", "SECONDS", 7),
-    Column("error", "ERROR"),
+    Column("error_shown", "ERROR"),
 ]
 
 
@@ -48,14 +49,15 @@ class Progress:
             self.stream.flush()
 
 
-def _row(result: PollResult) -> dict[str, Any]:
-    error = result.error
-    if not error and result.item_errors:
-        error = result.item_errors[0] + (f" (+{result.errors - 1} more)" if result.errors > 1 else "")
+def _row(result: PollResult, url: str) -> dict[str, Any]:
+    shown = short_error(result.error, url)
+    if not shown and result.item_errors:
+        shown = result.item_errors[0] + (f" (+{result.errors - 1} more)" if result.errors > 1 else "")
     return {"source": result.source, "status": result.status, "new": result.new, "seen": result.seen,
             "errors": result.errors + (result.status == "error"), "seconds": round(result.seconds, 2),
-            "error": error, "error_kind": result.error_kind, "pages": result.pages, "ignored": result.ignored,
-            "copies": result.copies, "alerts": result.alerts, "next_poll": result.next_poll_at}
+            "error": result.error, "error_kind": result.error_kind, "item_errors": result.item_errors,
+            "pages": result.pages, "ignored": result.ignored, "copies": result.copies, "alerts": result.alerts,
+            "next_poll": result.next_poll_at, "error_shown": shown}
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
@@ -75,7 +77,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         results = poll(config, ctx.store, [s.name for s in planned], due_only=False, on_result=progress)
     finally:
         progress.close()
-    rows = [_row(r) for r in results]
+    urls = {s.name: str(s.url) for s in planned}
+    rows = [_row(r, urls.get(r.source, "")) for r in results]
+    if args.format == "json":
+        rows = [{k: v for k, v in row.items() if k != "error_shown"} for row in rows]
     render(rows, COLUMNS, args.format, ctx.out, total_width=120)
     if args.format == "table":
         failed = sum(r.status == "error" for r in results)

@@ -14,7 +14,7 @@ from watcher.store import sources as source_store
 
 COLUMNS = [
     Column("name", "SOURCE", 24), Column("state", "STATE", 12), Column("last_success", "LAST SUCCESS", 16),
-    Column("failures", "FAIL", 4), Column("next_poll", "NEXT POLL", 16), Column("last_error", "LAST ERROR"),
+    Column("failures", "FAIL", 4), Column("next_poll", "NEXT POLL", 16), Column("error_shown", "LAST ERROR"),
 ]
 _RED, _RESET = "\x1b[31m", "\x1b[0m"
 
@@ -57,13 +57,21 @@ def rows(ctx: Context) -> list[dict[str, Any]]:
     return out
 
 
+def short_error(error: str | None, url: str) -> str | None:
+    """The error without its leading "<source URL>: " (the table has little room and names the source)."""
+    if error and error.startswith(url + ": "):
+        return error[len(url) + 2:]
+    return error
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     data = rows(ctx)
     if args.format == "json":
         render(data, COLUMNS, "json", ctx.out)
         return 0
     buffer = io.StringIO()
-    render(data, COLUMNS, "table", buffer, total_width=120)
+    shown = [dict(row, error_shown=short_error(row["last_error"], row["url"])) for row in data]
+    render(shown, COLUMNS, "table", buffer, total_width=120)
     lines = buffer.getvalue().splitlines()
     colour = ctx.out.isatty() if hasattr(ctx.out, "isatty") else False
     ctx.out.write(lines[0] + "\n")
