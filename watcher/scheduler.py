@@ -40,6 +40,17 @@ from watcher.store.models import Alert, Article, Source
 
 log = logging.getLogger(__name__)
 
+
+class _SkippedRunFilter(logging.Filter):
+    """APScheduler warns each time a run is skipped because the previous one is still going; with
+    `max_instances=1` that is the intended behaviour (a long alert batch, a slow tick), not news."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+_SKIPPED_FILTER = _SkippedRunFilter()
+
 # poller(config, store, names) polls exactly the named (claimed) sources and returns per-source results.
 Poller = Callable[[Config, Store, list[str]], Sequence[Any]]
 
@@ -153,6 +164,7 @@ class Daemon:
         for name, job, every in jobs:
             scheduler.add_job(self._guarded(name, job), "interval", seconds=every.total_seconds(), id=name,
                               name=name, next_run_time=first)
+        logging.getLogger("apscheduler.scheduler").addFilter(_SKIPPED_FILTER)
         scheduler.start()
         self._scheduler = scheduler
         log.info("daemon.started", extra={"owner": self.owner, "tick_s": s.tick.total_seconds(),
@@ -256,18 +268,10 @@ class Daemon:
             log.info("tick.done", extra={"owner": self.owner, "polled": stats.polled, "failed": stats.failed})
         return stats
 
-    def _record(self, results: Sequence[Any]) -> int:
-        """Count poll outcomes and articles in the metrics; returns how many polls failed."""
-        failed = 0
-        for result in results:
-            outcome = _outcome(result)
-            failed += outcome == "error"
-            elapsed = getattr(result, "elapsed", None)
-            metrics.record_poll(result.source, outcome, _seconds(elapsed))
-            metrics.record_articles(new=int(getattr(result, "new", 0) or 0),
-                                    duplicate=int(getattr(result, "duplicates", 0) or 0),
-                                    ignored=int(getattr(result, "ignored", 0) or 0))
-        return failed
+    @staticmethod
+    def _record(results: Sequence[Any]) -> int:
+        """How many polls failed (the pipeline itself counts polls and articles in `watcher.metrics`)."""
+        return sum(1 for result in results if _outcome(result) == "error")
 
     def dispatch_alerts(self) -> None:
         """Send due alerts in small batches until none is left or the daemon stops."""
@@ -405,14 +409,6 @@ class Daemon:
             self._store_stats()
         except Exception:
             log.debug("metrics.gauges_failed", exc_info=True)
-
-
-def _seconds(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(value)
 
 
 def _outcome(result: Any) -> str:

@@ -1,0 +1,229 @@
+"""Helpers for daemon tests: generated cooperation feeds, a Slack sink, and `watcher run` subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from tests.support.http import LocalServer, Request
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Words to make every generated article a different story for the near-duplicate detector.
+_WORDS = """agriculture banque barrage budget campagne capitale carte centre chemin climat commerce
+conseil culture douane eau école économie élection emploi énergie entreprise export famille festival
+finance forêt fleuve frontière gaz hôpital industrie jeunesse justice lait logement marché mine
+montagne musée océan parlement pêche pétrole pharmacie police port produit province récolte région
+route santé sécurité sel soleil sport station tourisme transport tribunal université usine vallée
+village ville voyage artisanat coton cacao café riz mil sorgho arachide bétail élevage caravane
+désert oasis palmier lagune delta estuaire plateau savane steppe volcan archipel littoral""".split()
+_PAIRS = [("la Tunisie", "le Sénégal"), ("le Maroc", "la Côte d'Ivoire"), ("l'Égypte", "le Kenya"),
+          ("l'Algérie", "le Cameroun"), ("le Rwanda", "le Ghana"), ("la Mauritanie", "le Mali")]
+
+
+def story_text(key: str) -> tuple[str, str]:
+    """(title, body) of a distinct cooperation article about Tunisia and digital matters, tagged `key`."""
+    rng = random.Random(key)
+    a, b = rng.choice(_PAIRS)
+    filler = " ".join(rng.sample(_WORDS, 40))
+    more = " ".join(rng.sample(_WORDS, 40))
+    title = f"Tunisie : {a} et {b} signent un accord de coopération numérique ({key})"
+    body = (f"{a.capitalize()} et {b} ont signé un protocole d'accord de coopération dans le numérique, "
+            f"les télécommunications et la cybersécurité, avec la Tunisie comme partenaire. "
+            f"Le mémorandum prévoit un partenariat sur l'intelligence artificielle et la 5G. "
+            f"Référence {key}. {filler}.\n\nLes deux ministres du numérique ont aussi évoqué {more}. "
+            f"Cette coopération numérique renforce le partenariat signé (dossier {key}).")
+    return title, body
+
+
+def rss(base: str, path: str, keys: list[str], published: datetime | None = None) -> bytes:
+    """An RSS 2.0 feed whose items carry their full text (content:encoded), so no page is fetched."""
+    when = format_datetime(published or datetime.now(timezone.utc))
+    items = []
+    for key in keys:
+        title, body = story_text(key)
+        html = "".join(f"<p>{escape(p)}</p>" for p in body.split("\n\n"))
+        items.append(f"""<item><title>{escape(title)}</title><link>{base}/a/{key}</link><guid>{base}/a/{key}</guid>
+<pubDate>{when}</pubDate><description>{escape(title)}</description>
+<content:encoded><![CDATA[{html}]]></content:encoded></item>""")
+    return (f"""<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>
+<title>{escape(path)}</title><link>{base}{path}</link><description>test feed</description>
+{''.join(items)}</channel></rss>""").encode("utf-8")
+
+
+@dataclass
+class FeedSite:
+    """Feeds whose items are appended while the test runs; every request to a feed is timed."""
+
+    server: LocalServer
+    items: dict[str, list[str]] = field(default_factory=dict)  # feed path -> item keys
+    hits: dict[str, list[float]] = field(default_factory=dict)  # feed path -> monotonic request times
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_feed(self, path: str, keys: list[str] | None = None) -> str:
+        with self.lock:
+            self.items[path] = list(keys or [])
+            self.hits[path] = []
+        self.server.routes[path] = self._handler(path)
+        return self.server.url(path)
+
+    def add_item(self, path: str, key: str) -> None:
+        with self.lock:
+            self.items[path].append(key)
+
+    def all_keys(self) -> list[str]:
+        with self.lock:
+            return [k for keys in self.items.values() for k in keys]
+
+    def _handler(self, path: str) -> Callable[[Request], tuple[int, dict[str, str], bytes]]:
+        def handle(_request: Request) -> tuple[int, dict[str, str], bytes]:
+            with self.lock:
+                self.hits[path].append(time.monotonic())
+                keys = list(self.items[path])
+            return 200, {"Content-Type": "application/rss+xml; charset=utf-8"}, rss(self.server.base, path, keys)
+
+        return handle
+
+
+@dataclass
+class SlackSink:
+    """A Slack webhook on the LocalServer: counts each delivered story (by its key) and when."""
+
+    server: LocalServer
+    path: str = "/services/T0/B0/sink"
+    deliveries: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, story key)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.server.routes[self.path] = self._handle
+
+    @property
+    def url(self) -> str:
+        return self.server.url(self.path)
+
+    def _handle(self, request: Request) -> tuple[int, dict[str, str], bytes]:
+        text = json.loads(request.body or b"{}").get("text", "")
+        at = time.monotonic()
+        with self.lock:
+            for key in _keys_in(text):
+                self.deliveries.append((at, key))
+        return 200, {"Content-Type": "text/plain"}, b"ok"
+
+    def counts(self) -> Counter[str]:
+        with self.lock:
+            return Counter(key for _, key in self.deliveries)
+
+    def times(self, key: str) -> list[float]:
+        with self.lock:
+            return [at for at, k in self.deliveries if k == key]
+
+
+def _keys_in(text: str) -> list[str]:
+    # Titles end with "(<key>)"; keys are word characters and dashes.
+    import re
+
+    return re.findall(r"\(([a-z0-9]+-[a-z0-9-]+)\)", text)
+
+
+def write_config(path: Path, store_url: str, feeds: dict[str, str], *, sink: str | None = None,
+                 interval: str = "2s", extra: str = "") -> Path:
+    """A config with one feed source per (name -> URL) and, with `sink`, a Slack subscription on Tunisia."""
+    lines = [f'store: {{url: "{store_url}"}}',
+             "defaults: {timeout: 5s, per_host: 8, concurrency: 16, robots: false}",
+             "alerts: {lease: 3s, backoff_base: 1s, backoff_cap: 5s}",
+             "sources:"]
+    lines += [f'  - {{name: {name}, kind: feed, url: "{url}", interval: {interval}, alert_backlog: true, '
+              f'fetch_article: never}}' for name, url in feeds.items()]
+    if sink:
+        lines += ["notifiers:", f'  sink: {{type: slack, webhook_url: "{sink}"}}',
+                  "subscriptions:", '  - {name: tunisie, any: ["Tunisie"], notify: [{notifier: sink}]}']
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return path
+
+
+class Daemon:
+    """`watcher run` in a subprocess, with its log captured to a file."""
+
+    def __init__(self, config: Path, log: Path, *args: str, http: str = "none", env: dict[str, str] | None = None,
+                 log_format: str = "text") -> None:
+        self.log_path = log
+        self.command = [sys.executable, "-m", "watcher", "--config", str(config), "--log-level", "info",
+                        "--log-format", log_format, "run", "--http", http, *args]
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("WATCHER_")}
+        full_env.update(env or {})
+        self._log = open(log, "ab")
+        self.proc = subprocess.Popen(self.command, stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT, env=full_env)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def terminate(self, timeout: float = 15) -> tuple[int, float]:
+        """SIGTERM, then wait; returns (exit code, seconds it took)."""
+        started = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout=timeout)
+        self._log.close()
+        return code, time.monotonic() - started
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        self._log.close()
+
+    def stop_quietly(self) -> None:
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        if not self._log.closed:
+            self._log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def http_get(url: str, timeout: float = 5) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
