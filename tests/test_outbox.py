@@ -215,6 +215,18 @@ def test_flood_guard_silent_and_max_age(store) -> None:
     assert len(alerts(store)) == 2
 
 
+def test_a_long_recipient_list_is_split_never_cut(store) -> None:
+    to = [f"reader{i:03d}@newsroom.example.org" for i in range(40)]  # ~1.3 KB joined
+    config = make_config(smtp_port=2525, notify=[{"notifier": "mail", "to": to}])
+    ids = add_article(store, "Tunisie numérique")
+    created = enqueue_for(store, config, ids)
+    rows = alerts(store)
+    assert created == len(rows) > 1
+    assert all(len(r.target) <= 500 for r in rows)
+    assert [a for r in rows for a in r.target.split(",")] == to
+    assert enqueue_for(store, config, ids) == 0
+
+
 def test_unknown_subscription_is_skipped(store) -> None:
     config = make_config(slack_url="http://127.0.0.1:9/hook")
     ids = add_article(store, "Tunisie numérique")

@@ -75,10 +75,27 @@ class DispatchResult:
 # ---- enqueue -------------------------------------------------------------------------------------
 
 
-def target_of(to: Sequence[str], notifier_config: Any) -> str:
-    """The stored target: the `to` addresses (subscription's, else the notifier's) joined; "" for webhooks."""
+TARGET_MAX = 500  # alerts.target column size
+
+
+def targets_of(to: Sequence[str], notifier_config: Any) -> list[str]:
+    """Stored targets: the `to` addresses (subscription's, else the notifier's) joined; [""] for webhooks.
+
+    A recipient list longer than the column is split into several targets (several emails) rather
+    than cut, so no address is ever dropped; the split is deterministic, so re-polls find the same rows.
+    """
     addresses = list(to) or list(getattr(notifier_config, "to", None) or [])
-    return ",".join(dict.fromkeys(a.strip() for a in addresses if a.strip()))
+    unique = list(dict.fromkeys(a.strip() for a in addresses if a.strip()))
+    targets: list[str] = []
+    current = ""
+    for address in unique:
+        joined = f"{current},{address}" if current else address
+        if current and len(joined) > TARGET_MAX:
+            targets.append(current)
+            joined = address
+        current = joined
+    targets.append(current)
+    return targets
 
 
 def digest_due(spec: str, at: datetime) -> datetime:
@@ -144,20 +161,20 @@ def enqueue(session: Session, *, story_id: int, article_id: int, published_at: d
         digest = sub.digest != "immediate"
         due = digest_due(sub.digest, at) if digest else at
         for notify in sub.notify:
-            target = target_of(notify.to, config.notifiers.get(notify.notifier))
-            rows.setdefault((sub.name, notify.notifier, target), {
-                "story_id": story_id,
-                "article_id": article_id,
-                "subscription": sub.name,
-                "notifier": notify.notifier,
-                "target": target,
-                "matched_terms": list(dict.fromkeys(match.terms)),
-                "status": DIGEST if digest else PENDING,
-                "created_at": at,
-                "next_attempt_at": due,
-                "attempts": 0,
-                "digest_key": digest_key(due) if digest else None,
-            })
+            for target in targets_of(notify.to, config.notifiers.get(notify.notifier)):
+                rows.setdefault((sub.name, notify.notifier, target), {
+                    "story_id": story_id,
+                    "article_id": article_id,
+                    "subscription": sub.name,
+                    "notifier": notify.notifier,
+                    "target": target,
+                    "matched_terms": list(dict.fromkeys(match.terms)),
+                    "status": DIGEST if digest else PENDING,
+                    "created_at": at,
+                    "next_attempt_at": due,
+                    "attempts": 0,
+                    "digest_key": digest_key(due) if digest else None,
+                })
     if not rows:
         return 0
     insert = _insert(session)
