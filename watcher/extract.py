@@ -40,6 +40,10 @@ _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re
 _META_SCAN_BYTES = 4096
 # Browsers read these labels as windows-1252, and so do real pages that declare them.
 _AS_CP1252 = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "ascii", "us-ascii", "iso_8859-1", "cp819"}
+_LATIN_SINGLE_BYTE = frozenset(codecs.lookup(c).name for c in (
+    "cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2", "iso8859_3", "iso8859_4", "iso8859_9",
+    "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15", "iso8859_16", "mac_roman", "mac_latin2",
+    "cp850", "cp437", "cp858", "ascii"))
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _PARAGRAPH = "\x00"  # marks a block boundary while text is gathered; never in decoded HTML
 _SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "head", "title", "meta", "link", "svg",
@@ -98,9 +102,12 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     except UnicodeDecodeError:
         pass
     best = charset_normalizer.from_bytes(body).best()
-    if best is not None and best.encoding:
-        return body.decode(_codec(best.encoding) or best.encoding, errors="replace")
-    return body.decode(next(filter(None, declared), "windows-1252"), errors="replace")
+    guess = _codec(best.encoding) if best is not None and best.encoding else None
+    if guess and guess not in _LATIN_SINGLE_BYTE:
+        return body.decode(guess, errors="replace")
+    # Detectors cannot tell the Latin single-byte code pages apart on short French text (è reads as
+    # č in windows-1250); French pages that are not UTF-8 are windows-1252 (or Latin-1, its subset).
+    return body.decode("windows-1252", errors="replace")
 
 
 def _codec(label: str) -> str | None:
