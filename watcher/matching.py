@@ -13,8 +13,11 @@ Term syntax (the same in subscriptions, `watcher articles --match` and the relev
 
 How it works: text.token_string() turns an article into " tok tok tok " (folded words, one space
 apart). A term becomes the key " w1 w2 " (or " w1 w2" for a prefix), so any occurrence of the key in
-that string starts and ends on word boundaries. One automaton holds the keys of all subscriptions; one
-scan finds every term present, and only the subscriptions those terms point at are evaluated.
+that string starts and ends on word boundaries. The keys of all subscriptions are compiled together
+(TermSet: Aho–Corasick automata for phrases and prefixes, a hash set for single words); one pass over
+the article finds every term present, and only the subscriptions those terms point at are evaluated,
+with set operations. Cost per article: one scan plus about a microsecond per matching subscription
+(bench/match_bench.py).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import compress
 from typing import NamedTuple, Protocol
 
 import ahocorasick
@@ -219,9 +223,12 @@ class Matcher:
         self._index = {t: tuple(v) for t, v in index.items()}
         # What the per-article loop reads, as plain tuples (the loop runs for every candidate).
         self._rows = [
-            (c.name, c.all_ids, c.any_ids, c.none_ids, c.sources, c.min_relevance, c.positive,
+            (c.name, c.all_ids, c.any_ids, c.none_ids, c.sources, c.min_relevance,
+             tuple(t for t, _ in c.positive), tuple(label for _, label in c.positive),
              # "plain": an `any` list only, so being a candidate (an `any` term fired) is a match.
-             not (c.all_ids or c.none_ids or c.sources is not None or c.min_relevance is not None))
+             not (c.all_ids or c.none_ids or c.sources is not None or c.min_relevance is not None),
+             # A single positive term is the only term that can have fired.
+             c.positive[0][1] if len(c.positive) == 1 else None)
             for c in self._subs
         ]
 
@@ -273,8 +280,10 @@ class Matcher:
                 candidates.update(triggered)
         matches: list[Match] = []
         rows = self._rows
+        fired = hits.__contains__
+        new_match = tuple.__new__
         for i in sorted(candidates):
-            name, all_ids, any_ids, none_ids, sources, min_relevance, positive, plain = rows[i]
+            name, all_ids, any_ids, none_ids, sources, min_relevance, ids, labels, plain, single = rows[i]
             if not plain:
                 if all_ids and not all_ids <= hits:
                     continue
@@ -286,7 +295,10 @@ class Matcher:
                     continue
                 if min_relevance is not None and relevance < min_relevance:
                     continue
-            matches.append(Match(name, [label for tid, label in positive if tid in hits]))
+            # Per-match work stays in C calls (tuple.__new__ skips the Python-level NamedTuple.__new__,
+            # compress/map the comprehension): it runs once per match, hundreds of times per article.
+            terms = [single] if single is not None else list(compress(labels, map(fired, ids)))
+            matches.append(new_match(Match, (name, terms)))
         return matches
 
 
