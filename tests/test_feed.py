@@ -229,3 +229,25 @@ def test_a_new_kind_registers_by_defining_it() -> None:
         assert get_kind("test-sitemap").parse_listing(b"", "https://x.example/", None, None).entries[0].url
     finally:
         sources._REGISTRY.pop("test-sitemap", None)
+
+
+def test_fixture_sites_are_served_with_base_rewritten() -> None:
+    import urllib.request
+
+    from tests.support.sites import serve_sites
+
+    with serve_sites("sputnik-afrique", "icesco") as (server, sites):
+        sputnik = sites["sputnik-afrique"]
+        with urllib.request.urlopen(sputnik.source["url"], timeout=10) as response:
+            body = response.read()
+            assert response.headers["Content-Type"].startswith("application/rss+xml")
+        assert b"{{BASE}}" not in body
+        listing = get_kind("feed").parse_listing(body, sputnik.source["url"], None, SimpleNamespace(**sputnik.source))
+        assert [e.url for e in listing.entries] == [a["url"] for a in sputnik.articles]
+        with urllib.request.urlopen(sputnik.articles[0]["url"], timeout=10) as response:
+            assert response.headers["Content-Type"].startswith("text/html")
+            assert sputnik.articles[0]["title"].encode() in response.read()
+        icesco = sites["icesco"]
+        assert icesco.source["url"] == server.base + "/icesco/fr/category/a-la-une/"
+        with urllib.request.urlopen(icesco.source["url"] + "page/2/", timeout=10) as response:
+            assert (server.base + "/icesco/fr/2024/03/05/").encode() in response.read()

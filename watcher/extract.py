@@ -13,6 +13,7 @@ import codecs
 import json
 import logging
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,7 +27,7 @@ import lxml.etree
 import lxml.html
 import trafilatura
 import yaml
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 from bs4.element import Comment, Declaration, Doctype, NavigableString, ProcessingInstruction
 
 from watcher.boilerplate import clean_paragraphs, find_byline
@@ -34,6 +35,10 @@ from watcher.sources.dates import from_timestamp, parse_date
 from watcher.urls import is_fetchable
 
 log = logging.getLogger(__name__)
+
+# A page of a few bytes that look like a file name is still parsed as a page: bs4's advice is noise.
+warnings.filterwarnings("ignore", category=MarkupResemblesLocatorWarning)
+_XML_DECLARATION = re.compile(r"\A[\s\ufeff]*<\?xml[^>]*>")
 
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -118,6 +123,11 @@ def _codec(label: str) -> str | None:
         return codecs.lookup(label).name
     except LookupError:
         return None
+
+
+def parse_html(text: str) -> BeautifulSoup:
+    """`text` parsed as HTML (lxml), XHTML included: its XML declaration means nothing once decoded."""
+    return BeautifulSoup(_XML_DECLARATION.sub("", text, count=1), "lxml")
 
 
 # --- text gathering -----------------------------------------------------------------------------
@@ -215,7 +225,7 @@ def extract_article(html: str | bytes, url: str, selectors: Any | None = None,
     give is found generically. Never raises on odd pages: missing parts come back empty or None.
     """
     text = html if isinstance(html, str) else decode_html(html, content_type)
-    soup = BeautifulSoup(text, "lxml")
+    soup = parse_html(text)
     sel = {k: getattr(selectors, k, None) for k in ("title", "body", "date", "author")}
     title = _title(soup, sel["title"])
     published = _published(soup, sel["date"])

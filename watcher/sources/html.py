@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
 
-from watcher.extract import decode_html
+from watcher.extract import decode_html, parse_html
 from watcher.sources import SourceKind
 from watcher.sources.entry import Entry, Listing, ParseError
 from watcher.urls import canonical_url, is_fetchable
@@ -41,7 +41,7 @@ def parse_html_listing(body: bytes, url: str, content_type: str | None, *, links
     text = decode_html(body, content_type)
     if not text.strip():
         raise ParseError(url, "empty body where a listing page was expected")
-    soup = BeautifulSoup(text, "lxml")
+    soup = parse_html(text)
     base = _base(soup, url)
     listing = Listing(parser="html")
     matches = _select(soup, links, url)
