@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
+from hypothesis import assume, given, strategies as st
 
 from watcher.config import SubscriptionConfig, load_config
 from watcher.matching import Match, Matcher, Query, TermError, TermSet, parse_term
@@ -47,6 +48,17 @@ def test_all_cases_in_one_matcher(monkeypatch: pytest.MonkeyPatch, word_set_min:
 
 def test_enough_cases() -> None:
     assert len(CASES) >= 40
+
+
+@given(st.text(), st.text(), st.text())
+def test_a_keyword_always_matches_its_own_text(term: str, before: str, after: str) -> None:
+    assume("*" not in term)
+    try:
+        parse_term(term)
+    except TermError:
+        return
+    sub = SimpleNamespace(name="s", any=[term], all=[], none=[], sources=[], min_relevance=None)
+    assert Matcher([sub]).match("", f"{before} {term} {after}", "x", 1.0)
 
 
 def test_matches_keep_config_order_and_are_independent() -> None:
