@@ -3,14 +3,23 @@
 Each feed has 20 French items with `content:encoded` (~100 KB), an ETag and a Last-Modified header.
 Mode "conditional" answers 304 to matching validators; mode "unchanged" ignores them and sends the
 same bytes with 200 (what many real servers do). Switch with `GET /_mode/<mode>`.
+
+Options (all off by default, so the default server is the one the benchmarks were first measured on):
+- `items`, `paragraphs`: smaller feeds (bench/scale.py serves 100,000 of them from one process);
+- `rotate` (seconds) and `changing` (fraction of feeds): every `rotate` seconds a changing feed gains
+  one new item and drops its oldest (feeds change at staggered times), for the soak benchmark;
+bodies are then built on demand and only the current window is kept. `GET /_stats` returns the request
+counters as JSON (feed requests, 200s, 304s, bytes sent, robots.txt requests) for the tables.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import random
 import socket
+import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any
@@ -26,14 +35,19 @@ _WORDS = (
 _PARAGRAPHS_PER_ITEM = 6
 
 
-def _paragraph(rng: random.Random) -> str:
-    words = [rng.choice(_WORDS) for _ in range(rng.randint(55, 75))]
+def _paragraph(rng: random.Random, words: int = 65) -> str:
+    words = [rng.choice(_WORDS) for _ in range(rng.randint(words - 10, words + 10))]
     words[0] = words[0].capitalize()
     return " ".join(words) + "."
 
 
-def make_feed(index: int, items: int = 20) -> bytes:
-    """The bytes of feed number `index`: RSS 2.0 as WordPress writes it, unique text per feed and item."""
+def make_feed(index: int, items: int = 20, *, window: int | None = None,
+              paragraphs: int = _PARAGRAPHS_PER_ITEM) -> bytes:
+    """The bytes of feed number `index`: RSS 2.0 as WordPress writes it, unique text per feed and item.
+
+    With `window` (rotating feeds), the feed holds items `window .. window + items - 1`, newest first,
+    each item's text drawn from its own seed so an item reads the same in every window that shows it.
+    """
     rng = random.Random(index)
     base = f"https://site{index}.example.org"
     start = datetime(2024, 5, 20, 8, 0, tzinfo=timezone.utc)
@@ -52,12 +66,16 @@ def make_feed(index: int, items: int = 20) -> bytes:
         "\t<language>fr-FR</language>\n\t<sy:updatePeriod>hourly</sy:updatePeriod>\n"
         "\t<generator>https://wordpress.org/?v=6.5.3</generator>\n"
     ]
-    for item in range(items):
-        paragraphs = [_paragraph(rng) for _ in range(_PARAGRAPHS_PER_ITEM)]
+    numbers = range(items) if window is None else range(window + items - 1, window - 1, -1)
+    for item in numbers:
+        if window is not None:
+            rng = random.Random(f"{index}:{item}")
+        texts = [_paragraph(rng) for _ in range(paragraphs)]
         title = " ".join(rng.choice(_WORDS) for _ in range(8)).capitalize() + f" ({index}-{item})"
         slug = f"article-{index}-{item}"
-        when = format_datetime(start - timedelta(hours=item * 3), usegmt=True)
-        content = "".join(f"<p>{p}</p>\n" for p in paragraphs)
+        hours = item * 3 if window is None else -item  # rotating: a higher number is a newer item
+        when = format_datetime(start - timedelta(hours=hours), usegmt=True)
+        content = "".join(f"<p>{p}</p>\n" for p in texts)
         out.append(
             "\t<item>\n"
             f"\t\t<title>{title}</title>\n"
@@ -68,7 +86,7 @@ def make_feed(index: int, items: int = 20) -> bytes:
             "\t\t<category><![CDATA[Télécoms]]></category>\n"
             "\t\t<category><![CDATA[Coopération]]></category>\n"
             f'\t\t<guid isPermaLink="false">{base}/?p={100000 + item}</guid>\n'
-            f"\t\t<description><![CDATA[{paragraphs[0][:300]} [&#8230;]]]></description>\n"
+            f"\t\t<description><![CDATA[{texts[0][:300]} [&#8230;]]]></description>\n"
             f"\t\t<content:encoded><![CDATA[{content}]]></content:encoded>\n"
             f"\t\t<wfw:commentRss>{base}/2024/05/{slug}/feed/</wfw:commentRss>\n"
             "\t\t<slash:comments>0</slash:comments>\n"
@@ -78,37 +96,80 @@ def make_feed(index: int, items: int = 20) -> bytes:
     return "".join(out).encode("utf-8")
 
 
-def _serve(sock: socket.socket, feeds: int) -> None:
+class _Feeds:
+    """The bodies, validators and request counters of the server process."""
+
+    def __init__(self, feeds: int, items: int, paragraphs: int, rotate: float | None, changing: float) -> None:
+        self.feeds, self.items, self.paragraphs = feeds, items, paragraphs
+        self.rotate, self.changing = rotate, changing
+        self.started = time.monotonic()
+        self.counts = {"requests": 0, "ok": 0, "not_modified": 0, "bytes": 0, "robots": 0}
+        self.cache: dict[int, tuple[int, bytes, str, str]] = {}  # index -> (window, body, etag, last-modified)
+        if rotate is None:
+            for index in range(feeds):
+                body = make_feed(index, items, paragraphs=paragraphs)
+                self.cache[index] = (0, body, f'"{hashlib.md5(body).hexdigest()}"', LAST_MODIFIED)
+
+    def window(self, index: int) -> int:
+        if self.rotate is None or (index * 0.6180339887) % 1.0 >= self.changing:
+            return 0
+        # Staggered: feed `index` turns over `index / feeds` of a period after feed 0.
+        return int((time.monotonic() - self.started) / self.rotate + index / self.feeds)
+
+    def get(self, index: int) -> tuple[int, bytes, str, str]:
+        window = self.window(index)
+        cached = self.cache.get(index)
+        if cached is None or cached[0] != window:
+            body = make_feed(index, self.items, window=window if self.rotate is not None else None,
+                             paragraphs=self.paragraphs)
+            modified = datetime(2024, 5, 20, 8, 0, tzinfo=timezone.utc) + timedelta(minutes=window)
+            cached = (window, body, f'"{hashlib.md5(body).hexdigest()}"', format_datetime(modified, usegmt=True))
+            self.cache[index] = cached
+        return cached
+
+
+def _serve(sock: socket.socket, feeds: int, items: int = 20, paragraphs: int = _PARAGRAPHS_PER_ITEM,
+           rotate: float | None = None, changing: float = 1.0) -> None:
     from aiohttp import web
 
-    bodies = [make_feed(i) for i in range(feeds)]
-    etags = [f'"{hashlib.md5(b).hexdigest()}"' for b in bodies]
+    data = _Feeds(feeds, items, paragraphs, rotate, changing)
+    counts = data.counts
     state: dict[str, Any] = {"mode": "conditional", "hits": 0}
 
     async def feed(request: web.Request) -> web.Response:
         state["hits"] += 1
+        counts["requests"] += 1
         index = int(request.match_info["index"])
         if not 0 <= index < feeds:
             raise web.HTTPNotFound()
-        headers = {"ETag": etags[index], "Last-Modified": LAST_MODIFIED,
+        _, body, etag, modified = data.get(index)
+        headers = {"ETag": etag, "Last-Modified": modified,
                    "Content-Type": "application/rss+xml; charset=UTF-8"}
         if state["mode"] == "conditional" and (
-            request.headers.get("If-None-Match") == etags[index]
-            or request.headers.get("If-Modified-Since") == LAST_MODIFIED
+            request.headers.get("If-None-Match") == etag
+            or request.headers.get("If-Modified-Since") == modified
         ):
+            counts["not_modified"] += 1
             return web.Response(status=304, headers=headers)
-        return web.Response(body=bodies[index], headers=headers)
+        counts["ok"] += 1
+        counts["bytes"] += len(body)
+        return web.Response(body=body, headers=headers)
 
     async def mode(request: web.Request) -> web.Response:
         state["mode"] = request.match_info["mode"]
         return web.Response(text=state["mode"])
 
+    async def stats(request: web.Request) -> web.Response:
+        return web.Response(text=json.dumps(counts), content_type="application/json")
+
     async def robots(request: web.Request) -> web.Response:
+        counts["robots"] += 1
         return web.Response(text="User-agent: *\nDisallow: /private/\n")
 
     app = web.Application()
     app.router.add_get("/feed/{index}.xml", feed)
     app.router.add_get("/_mode/{mode}", mode)
+    app.router.add_get("/_stats", stats)
     app.router.add_get("/robots.txt", robots)
     web.run_app(app, sock=sock, print=None, handle_signals=True, access_log=None)
 
@@ -116,14 +177,15 @@ def _serve(sock: socket.socket, feeds: int) -> None:
 class FeedServer:
     """Runs the feed server in a child process (so its CPU is not charged to the client being measured)."""
 
-    def __init__(self, feeds: int) -> None:
+    def __init__(self, feeds: int, *, items: int = 20, paragraphs: int = _PARAGRAPHS_PER_ITEM,
+                 rotate: float | None = None, changing: float = 1.0) -> None:
         self.feeds = feeds
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(1024)
         self.port = self._sock.getsockname()[1]
         self._proc = multiprocessing.get_context("fork").Process(
-            target=_serve, args=(self._sock, feeds), daemon=True)
+            target=_serve, args=(self._sock, feeds, items, paragraphs, rotate, changing), daemon=True)
 
     def url(self, index: int) -> str:
         return f"http://127.0.0.1:{self.port}/feed/{index}.xml"
@@ -137,11 +199,29 @@ class FeedServer:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_mode/{mode}", timeout=30) as r:
             r.read()
 
+    def stats(self) -> dict[str, int]:
+        """The server's counters: requests, ok, not_modified, bytes (feeds) and robots (robots.txt)."""
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_stats", timeout=30) as r:
+            return json.loads(r.read())
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid
+
     def __enter__(self) -> FeedServer:
         self._proc.start()
         self._sock.close()
-        self.set_mode("conditional")  # waits until the child answers
-        return self
+        deadline = time.monotonic() + 600  # building 1,000 bodies of 100 KB takes a few seconds
+        while True:
+            try:
+                self.set_mode("conditional")  # succeeds once the child answers
+                return self
+            except OSError:
+                if time.monotonic() > deadline or not self._proc.is_alive():
+                    raise
+                time.sleep(0.2)
 
     def __exit__(self, *exc: Any) -> None:
         self._proc.terminate()
