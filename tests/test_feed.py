@@ -164,7 +164,7 @@ def test_deeply_nested_xml_is_an_error_or_a_listing(depth: int) -> None:
 
 
 def test_deeply_nested_garbage_never_escapes_as_recursion_error() -> None:
-    body = b"<rss>" + b"<item><title>" * 50_000
+    body = b"<rss>" + b"<item><title>" * 3_000
     try:
         parse_feed(body, "https://deep.example.org/garbage", parser="feedparser")
     except ParseError:
@@ -251,3 +251,18 @@ def test_fixture_sites_are_served_with_base_rewritten() -> None:
         assert icesco.source["url"] == server.base + "/icesco/fr/category/a-la-une/"
         with urllib.request.urlopen(icesco.source["url"] + "page/2/", timeout=10) as response:
             assert (server.base + "/icesco/fr/2024/03/05/").encode() in response.read()
+
+
+def test_warnings_are_capped_and_entries_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from watcher.sources import feed
+
+    body = b"<rss version='2.0'><channel>" + b"<item><title>sans lien</title></item>" * 100 + \
+        b"".join(b"<item><link>https://cap.example/%d</link></item>" % i for i in range(30)) + b"</channel></rss>"
+    listing = parse_feed(body, "https://cap.example/feed")
+    assert len(listing.entries) == 30
+    assert len(listing.warnings) == 20
+    assert listing.warnings[-1] == "... and 81 more warnings"
+    monkeypatch.setattr(feed, "MAX_ENTRIES", 110)
+    listing = parse_feed(body, "https://cap.example/feed")
+    assert [e.url for e in listing.entries] == [f"https://cap.example/{i}" for i in range(10)]
+    assert "only the first 110" in listing.warnings[0]

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 
+MAX_WARNINGS = 20
+
+
 @dataclass
 class Entry:
     """One item of a listing, normalised the same way whichever parser produced it.
@@ -36,6 +39,12 @@ class Listing:
     warnings: list[str] = field(default_factory=list)
     # Which parser produced the entries ("fastfeedparser", "feedparser", "html"): for logs and metrics.
     parser: str = ""
+
+    def cap_warnings(self, limit: int = MAX_WARNINGS) -> None:
+        """Keep the first `limit` warnings and say how many more there were (a hostile feed can have 100,000)."""
+        if len(self.warnings) > limit:
+            extra = len(self.warnings) - (limit - 1)
+            self.warnings[limit - 1:] = [f"... and {extra} more warnings"]
 
 
 class ParseError(Exception):

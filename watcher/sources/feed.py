@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 _BOM = b"\xef\xbb\xbf"
 # The prolog up to and including a DOCTYPE (with its internal subset): entity definitions live there.
 _DOCTYPE = re.compile(
-    rb"\A(\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*)*)<!DOCTYPE\b(?:[^\[>]|\"[^\"]*\"|'[^']*')*(?:\[.*?\]\s*)?>",
+    rb"\A(\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*)*)<!DOCTYPE\b(?:[^\[>\"']+|\"[^\"]*\"|'[^']*')*(?:\[.*?\]\s*)?>",
     re.IGNORECASE | re.DOTALL)
 # The first element name after the prolog (XML declaration, comments, DOCTYPE, processing instructions).
 _FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w:.-]*)")
@@ -45,6 +45,7 @@ _EMAIL = r"[^\s@()<>]+@[^\s@()<>]+"
 _EMAIL_AND_NAME = re.compile(rf"{_EMAIL}\s*\((?P<name1>[^()]+)\)|(?P<name2>[^()<>]+?)\s*[(<]{_EMAIL}[)>]")
 _COUNTED_TAGS = re.compile(rb"<(?:[A-Za-z]\w*:)?(item|entry|description|summary)[\s>/]")
 _SNIFF_BYTES = 4096
+MAX_ENTRIES = 20_000
 # Length of the summary made from the content when a feed gives none.
 _EXCERPT_CHARS = 300
 
@@ -80,8 +81,10 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None, *, source
     # Every entry has its own description (the channel may have one more): none was made up.
     may_synthesize = kind == "json" or descriptions < len(raw_entries)
     listing.entries = _normalise_all(raw_entries, url, listing.warnings, listing.parser, may_synthesize)
-    for warning in listing.warnings:
-        log.warning("feed.warning", extra={"source": source, "url": url, "warning": warning})
+    if listing.warnings:
+        count = len(listing.warnings)
+        listing.cap_warnings()
+        log.warning("feed.warnings", extra={"source": source, "url": url, "count": count, "first": listing.warnings[0]})
     return listing
 
 
@@ -200,6 +203,10 @@ def _normalise_all(raw_entries: list[dict[str, Any]], feed_url: str, warnings: l
                    parser: str, may_synthesize: bool) -> list[Entry]:
     entries: list[Entry] = []
     seen: set[str] = set()
+    if len(raw_entries) > MAX_ENTRIES:
+        # Feeds list the newest first; past this many, a feed is an archive dump or an attack.
+        warnings.append(f"feed has {len(raw_entries)} entries: only the first {MAX_ENTRIES} are read")
+        raw_entries = raw_entries[:MAX_ENTRIES]
     for position, raw in enumerate(raw_entries, 1):
         entry = _normalise(raw, feed_url, position, warnings, parser, may_synthesize)
         if entry is None:

@@ -65,8 +65,10 @@ def parse_html_listing(body: bytes, url: str, content_type: str | None, *, links
     if not listing.entries:
         raise ParseError(url, f"the links selector {links!r} matched no article links on the listing page")
     listing.next_url = _next_url(soup, base, url, next_selector)
-    for warning in listing.warnings:
-        log.warning("listing.warning", extra={"source": source, "url": url, "warning": warning})
+    if listing.warnings:
+        count = len(listing.warnings)
+        listing.cap_warnings()
+        log.warning("listing.warnings", extra={"source": source, "url": url, "count": count, "first": listing.warnings[0]})
     return listing
 
 
