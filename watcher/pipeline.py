@@ -174,7 +174,15 @@ async def poll_sources(ctx: PollContext, sources: Sequence[SourceConfig]) -> lis
         ctx.validators = source_store.load_validators(session, [str(s.url) for s in sources])
         ctx.first_success = dict(session.execute(
             select(Source.name, Source.first_success_at).where(Source.name.in_([s.name for s in sources]))).all())
-    results = await asyncio.gather(*(poll_source(ctx, source, record=False) for source in sources))
+    # Backpressure: fetching outruns parsing and storing (CPU-bound, one thread), so without a bound
+    # every fetched listing of the batch would wait in memory for its turn.
+    slots = asyncio.Semaphore(max(ctx.config.defaults.concurrency * 2, 8))
+
+    async def bounded(source: SourceConfig) -> PollResult:
+        async with slots:
+            return await poll_source(ctx, source, record=False)
+
+    results = await asyncio.gather(*(bounded(source) for source in sources))
     record_results(ctx, sources, results)
     return list(results)
 

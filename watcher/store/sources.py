@@ -98,32 +98,39 @@ def record_outcomes(session: Session, outcomes: Sequence[Outcome], intervals: di
     """Apply poll outcomes to the sources' health and schedule; returns each source's next poll time."""
     if not outcomes:
         return {}
-    rows = {row.name: row for row in session.scalars(
-        select(Source).where(Source.name.in_([o.name for o in outcomes])))}
+    names = [o.name for o in outcomes]
+    rows: dict[str, Any] = {}
+    for start in range(0, len(names), 500):
+        for row in session.execute(select(Source.id, Source.name, Source.consecutive_failures,
+                                          Source.first_success_at).where(Source.name.in_(names[start:start + 500]))):
+            rows[row.name] = row
+    updates: list[dict[str, Any]] = []
     next_polls: dict[str, datetime] = {}
     for outcome in outcomes:
         row = rows.get(outcome.name)
         if row is None:
             continue
         interval = intervals[outcome.name]
-        row.last_polled_at = outcome.at
-        row.last_status = outcome.status
+        values: dict[str, Any] = {"id": row.id, "last_polled_at": outcome.at, "last_status": outcome.status}
         if outcome.status == "error":
-            row.consecutive_failures = (row.consecutive_failures or 0) + 1
-            row.last_error = (outcome.error or "unknown error")[:MAX_ERROR_CHARS]
-            row.last_error_at = outcome.at
-            row.last_error_kind = outcome.error_kind or "transient"
-            row.next_poll_at = outcome.at + backoff_delay(
-                row.consecutive_failures, interval, cap, permanent=outcome.error_kind == "permanent",
-                retry_after=outcome.retry_after, rng=rng)
+            failures = (row.consecutive_failures or 0) + 1
+            values.update(
+                consecutive_failures=failures, last_error=(outcome.error or "unknown error")[:MAX_ERROR_CHARS],
+                last_error_at=outcome.at, last_error_kind=outcome.error_kind or "transient",
+                next_poll_at=outcome.at + backoff_delay(
+                    failures, interval, cap, permanent=outcome.error_kind == "permanent",
+                    retry_after=outcome.retry_after, rng=rng))
         else:
-            row.consecutive_failures = 0
-            row.last_success_at = outcome.at
-            if row.first_success_at is None:
-                row.first_success_at = outcome.at
-            row.next_poll_at = outcome.at + interval
-        next_polls[outcome.name] = row.next_poll_at
-    session.flush()
+            values.update(consecutive_failures=0, last_success_at=outcome.at, next_poll_at=outcome.at + interval,
+                          first_success_at=row.first_success_at or outcome.at)
+        updates.append(values)
+        next_polls[outcome.name] = values["next_poll_at"]
+    # Rows of one shape go to the database as one executemany (ORM bulk update by primary key).
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values in updates:
+        shapes.setdefault(tuple(sorted(values)), []).append(values)
+    for batch in shapes.values():
+        session.execute(update(Source), batch)
     return next_polls
 
 

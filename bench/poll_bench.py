@@ -1,0 +1,160 @@
+"""Poll-cycle benchmark: watcher's whole pipeline over N loopback feeds, next to the bare fetch+parse floor.
+
+Usage: .venv/bin/python bench/poll_bench.py [--feeds 1000] [--concurrency 16] [--profile cold|warm|unchanged|fresh]
+
+A feed server runs in a separate process (bench/feed_server.py: N WordPress-shaped RSS feeds, 20 items,
+~100 KB each, with content:encoded, ETag and Last-Modified). Measured, each in this one process, into a
+temporary SQLite store:
+- cold: the first cycle into an empty store (N x 20 new articles through fetch, parse, candidates,
+  drafts, relevance, dedupe, store, matching, outbox);
+- warm: every feed answers 304;
+- unchanged: the server ignores conditional headers (200, same bytes), once as the daemon sees it (the
+  listing digests of the previous cycle in memory) and once as a fresh `watcher poll` process sees it
+  (no digests: every feed parsed, every entry looked up in the store);
+then the bare floor for the same bytes: aiohttp at the same concurrency + fastfeedparser, nothing stored.
+All feeds share one loopback host, so the per-host limit is raised to the global concurrency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import io
+import pstats
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from feed_server import FeedServer  # noqa: E402
+
+from watcher import pipeline  # noqa: E402
+from watcher.config import Config  # noqa: E402
+from watcher.store import open_store  # noqa: E402
+
+ITEMS_PER_FEED = 20
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _config(server: FeedServer, store_url: str, concurrency: int) -> Config:
+    return Config.model_validate({
+        "store": {"url": store_url},
+        "defaults": {"interval": "30m", "concurrency": concurrency, "per_host": concurrency},
+        "sources": [{"name": f"feed-{i}", "kind": "feed", "url": url} for i, url in enumerate(server.urls())],
+        "subscriptions": [{"name": "tunisie-numerique", "any": ["Tunisie"], "all": ["numérique"],
+                           "notify": [{"notifier": "hook"}]}],
+        "notifiers": {"hook": {"type": "slack", "webhook_url": "http://127.0.0.1:9/hook"}},
+    })
+
+
+def _timed(label: str, run: Callable[[], Any], profile: bool) -> tuple[float, Any]:
+    gc.collect()
+    profiler = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    result = run()
+    if profiler:
+        profiler.disable()
+    seconds = time.perf_counter() - started
+    if profiler:
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats(40)
+        print(f"---- profile of the {label} cycle ----\n{out.getvalue()}")
+    return seconds, result
+
+
+def _summary(results: list[Any]) -> str:
+    statuses: dict[str, int] = {}
+    for r in results:
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    errors = [r.error for r in results if r.error][:3]
+    return ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) + (f"; errors: {errors}" if errors else "")
+
+
+async def _floor(urls: list[str], concurrency: int, etags: dict[str, str]) -> tuple[int, int]:
+    import aiohttp
+    import fastfeedparser
+
+    queue = list(reversed(urls))
+    counts = [0, 0]
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+        async def worker() -> None:
+            while queue:
+                url = queue.pop()
+                headers = {"If-None-Match": etags[url]} if url in etags else {}
+                async with session.get(url, headers=headers) as response:
+                    body = await response.read()
+                    etags.setdefault(url, response.headers.get("ETag", ""))
+                if response.status == 200:
+                    counts[0] += 1
+                    counts[1] += len(fastfeedparser.parse(body).entries)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return counts[0], counts[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--profile", choices=("cold", "warm", "unchanged", "fresh"), action="append", default=[])
+    args = parser.parse_args()
+    n = args.feeds
+    with FeedServer(n) as server, tempfile.TemporaryDirectory() as tmp:
+        store = open_store(f"sqlite:///{tmp}/bench.db")
+        config = _config(server, str(store.engine.url), args.concurrency)
+        rss_start = _rss_mb()
+
+        cold, results = _timed("cold", lambda: pipeline.poll(config, store, due_only=False), "cold" in args.profile)
+        new = sum(r.new for r in results)
+        print(f"cold       {cold:6.2f} s  {new} new articles ({new / cold:,.0f} entries/s)  [{_summary(results)}]")
+
+        warm, results = _timed("warm", lambda: pipeline.poll(config, store, due_only=False), "warm" in args.profile)
+        print(f"warm       {warm:6.2f} s  all-304 cycle  [{_summary(results)}]")
+
+        server.set_mode("unchanged")
+        unchanged, results = _timed("unchanged", lambda: pipeline.poll(config, store, due_only=False),
+                                    "unchanged" in args.profile)
+        print(f"unchanged  {unchanged:6.2f} s  200 with the same bytes, listing digests in memory (daemon)  "
+              f"[{_summary(results)}]")
+        pipeline._STATE[store].listings = pipeline.ListingMemory()  # what a new `watcher poll` process knows
+        fresh, results = _timed("fresh", lambda: pipeline.poll(config, store, due_only=False),
+                                "fresh" in args.profile)
+        seen = sum(r.seen for r in results)
+        print(f"unchanged  {fresh:6.2f} s  same, without digests (fresh process): every feed parsed, "
+              f"{seen} entries found already stored  [{_summary(results)}]")
+        peak = _rss_mb()
+        print(f"peak RSS   {peak:6.0f} MB  (at start of the cycles: {rss_start:.0f} MB)")
+        store.close()
+
+        server.set_mode("conditional")
+        etags: dict[str, str] = {}
+        urls = server.urls()
+        for label in ("cold", "warm"):
+            started = time.perf_counter()
+            feeds, entries = asyncio.run(_floor(urls, args.concurrency, etags))
+            print(f"floor {label:9s} {time.perf_counter() - started:6.2f} s  aiohttp + fastfeedparser "
+                  f"({feeds} feeds parsed, {entries} entries)")
+        server.set_mode("unchanged")
+        started = time.perf_counter()
+        feeds, entries = asyncio.run(_floor(urls, args.concurrency, etags))
+        print(f"floor unchanged {time.perf_counter() - started:6.2f} s  aiohttp + fastfeedparser "
+              f"({feeds} feeds parsed, {entries} entries)")
+
+
+if __name__ == "__main__":
+    main()
