@@ -17,17 +17,19 @@ PostgreSQL database share it and a restart resumes where the store says:
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import delete, or_, select, text, update
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
 from watcher import clock
@@ -175,6 +177,27 @@ def release_lock(store: Store, name: str, owner: str) -> bool:
         result = session.execute(delete(Lock).where(Lock.name == name, Lock.owner == owner)
                                  .execution_options(synchronize_session=False))
     return bool(result.rowcount)
+
+
+@contextmanager
+def advisory_lock(engine: Engine, name: str) -> Iterator[None]:
+    """Hold a PostgreSQL session advisory lock named `name` for the block (no-op on SQLite).
+
+    Used around schema migrations: replicas starting together would otherwise each try to create
+    the same tables and all but one would fail.
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big", signed=True)
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            conn.commit()
 
 
 # ---- the SQLite single-daemon lock ---------------------------------------------------------------------

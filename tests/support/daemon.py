@@ -25,14 +25,9 @@ from tests.support.http import LocalServer, Request
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Words to make every generated article a different story for the near-duplicate detector.
-_WORDS = """agriculture banque barrage budget campagne capitale carte centre chemin climat commerce
-conseil culture douane eau école économie élection emploi énergie entreprise export famille festival
-finance forêt fleuve frontière gaz hôpital industrie jeunesse justice lait logement marché mine
-montagne musée océan parlement pêche pétrole pharmacie police port produit province récolte région
-route santé sécurité sel soleil sport station tourisme transport tribunal université usine vallée
-village ville voyage artisanat coton cacao café riz mil sorgho arachide bétail élevage caravane
-désert oasis palmier lagune delta estuaire plateau savane steppe volcan archipel littoral""".split()
+# Syllables of made-up words that make every generated article a different story for the
+# near-duplicate detector (real vocabulary from a small pool would make them look alike).
+_SYLLABLES = "ba be bi bo bu da de di do du ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu ra re ri ro ru sa se si so su ta te ti to tu".split()
 _PAIRS = [("la Tunisie", "le Sénégal"), ("le Maroc", "la Côte d'Ivoire"), ("l'Égypte", "le Kenya"),
           ("l'Algérie", "le Cameroun"), ("le Rwanda", "le Ghana"), ("la Mauritanie", "le Mali")]
 
@@ -41,15 +36,15 @@ def story_text(key: str) -> tuple[str, str]:
     """(title, body) of a distinct cooperation article about Tunisia and digital matters, tagged `key`."""
     rng = random.Random(key)
     a, b = rng.choice(_PAIRS)
-    filler = " ".join(rng.sample(_WORDS, 40))
-    more = " ".join(rng.sample(_WORDS, 40))
+    words = [_word(rng) for _ in range(160)]
     title = f"Tunisie : {a} et {b} signent un accord de coopération numérique ({key})"
-    body = (f"{a.capitalize()} et {b} ont signé un protocole d'accord de coopération dans le numérique, "
-            f"les télécommunications et la cybersécurité, avec la Tunisie comme partenaire. "
-            f"Le mémorandum prévoit un partenariat sur l'intelligence artificielle et la 5G. "
-            f"Référence {key}. {filler}.\n\nLes deux ministres du numérique ont aussi évoqué {more}. "
-            f"Cette coopération numérique renforce le partenariat signé (dossier {key}).")
+    body = (f"{' '.join(words[:40])}. {a.capitalize()} et {b} ont signé un protocole d'accord de coopération "
+            f"numérique avec la Tunisie. {' '.join(words[40:100])}.\n\n{' '.join(words[100:])} ({key}).")
     return title, body
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 4)))
 
 
 def rss(base: str, path: str, keys: list[str], published: datetime | None = None) -> bytes:
@@ -107,16 +102,25 @@ class SlackSink:
     """A Slack webhook on the LocalServer: counts each delivered story (by its key) and when."""
 
     server: LocalServer
-    path: str = "/services/T0/B0/sink"
+    hooks: int = 1  # distinct webhook URLs (Slack allows one message per second per webhook)
     deliveries: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, story key)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.server.routes[self.path] = self._handle
+        for path in self.paths:
+            self.server.routes[path] = self._handle
+
+    @property
+    def paths(self) -> list[str]:
+        return [f"/services/T0/B{i}/sink" for i in range(self.hooks)]
 
     @property
     def url(self) -> str:
-        return self.server.url(self.path)
+        return self.server.url(self.paths[0])
+
+    @property
+    def urls(self) -> list[str]:
+        return [self.server.url(p) for p in self.paths]
 
     def _handle(self, request: Request) -> tuple[int, dict[str, str], bytes]:
         text = json.loads(request.body or b"{}").get("text", "")
@@ -142,18 +146,26 @@ def _keys_in(text: str) -> list[str]:
     return re.findall(r"\(([a-z0-9]+-[a-z0-9-]+)\)", text)
 
 
-def write_config(path: Path, store_url: str, feeds: dict[str, str], *, sink: str | None = None,
+def write_config(path: Path, store_url: str, feeds: dict[str, str], *, sink: str | list[str] | None = None,
                  interval: str = "2s", extra: str = "") -> Path:
-    """A config with one feed source per (name -> URL) and, with `sink`, a Slack subscription on Tunisia."""
+    """A config with one feed source per (name -> URL) and, with `sink`, Slack subscriptions on Tunisia
+    (with several sink URLs, source i goes to subscription i % len(sinks))."""
     lines = [f'store: {{url: "{store_url}"}}',
              "defaults: {timeout: 5s, per_host: 8, concurrency: 16, robots: false}",
              "alerts: {lease: 3s, backoff_base: 1s, backoff_cap: 5s}",
              "sources:"]
     lines += [f'  - {{name: {name}, kind: feed, url: "{url}", interval: {interval}, alert_backlog: true, '
               f'fetch_article: never}}' for name, url in feeds.items()]
-    if sink:
+    if isinstance(sink, str):
         lines += ["notifiers:", f'  sink: {{type: slack, webhook_url: "{sink}"}}',
                   "subscriptions:", '  - {name: tunisie, any: ["Tunisie"], notify: [{notifier: sink}]}']
+    elif sink:
+        names = list(feeds)
+        lines += ["notifiers:"] + [f'  sink{i}: {{type: slack, webhook_url: "{url}"}}' for i, url in enumerate(sink)]
+        lines += ["subscriptions:"]
+        for i in range(len(sink)):
+            mine = ", ".join(n for j, n in enumerate(names) if j % len(sink) == i)
+            lines.append(f'  - {{name: tunisie{i}, any: ["Tunisie"], sources: [{mine}], notify: [{{notifier: sink{i}}}]}}')
     path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return path
 
@@ -200,6 +212,11 @@ class Daemon:
 
     def output(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def dump(self, lines: int = 60) -> None:
+        """Print the end of the log (pytest shows it when the test fails)."""
+        print(f"---- {self.log_path.name} (pid {self.pid}) ----")
+        print("\n".join(self.output().splitlines()[-lines:]))
 
 
 def http_get(url: str, timeout: float = 5) -> tuple[int, bytes]:

@@ -22,6 +22,7 @@ from watcher.cli.context import Context
 from watcher.config import parse_duration
 from watcher.http import HttpServer, health_handler, metrics_handler, parse_address
 from watcher.scheduler import Daemon, DaemonSettings
+from watcher.store.db import make_engine, upgrade
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             print(f"watcher run: {exc}", file=sys.stderr)
             return 1
     try:
+        _migrate(config.store.url)
         daemon = Daemon(config, ctx.store, settings, owner=args.owner, exclusive=file_lock is not None)
         if args.once:
             stats = daemon.run_once()
@@ -92,6 +94,16 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         if file_lock is not None:
             file_lock.release()
+
+
+def _migrate(url: str) -> None:
+    """Bring the schema up to date, one replica at a time (the others then find nothing to do)."""
+    engine = make_engine(url)
+    try:
+        with leases.advisory_lock(engine, "watcher:migrations"):
+            upgrade(engine)
+    finally:
+        engine.dispose()
 
 
 def _serve(daemon: Daemon, args: argparse.Namespace, ctx: Context) -> int:
