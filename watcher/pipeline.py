@@ -257,7 +257,7 @@ async def _poll(ctx: PollContext, source: SourceConfig, result: PollResult) -> N
             result.item_error(f"listing page {result.pages + 1}: {exc}")
             break
         result.pages += 1
-        added = _unique(more.entries, {_key(e) for e in entries})
+        added = _unique(more.entries, entries)
         entries += added
         fresh_candidates = _new_entries(ctx, source, added)
         candidates += fresh_candidates
@@ -265,7 +265,7 @@ async def _poll(ctx: PollContext, source: SourceConfig, result: PollResult) -> N
             break  # older pages hold older items: the rest was seen before
         page_url = more.next_url
     result.seen = len(entries) - len(candidates)
-    drafts = await _drafts(ctx, source, candidates, result)
+    drafts = await _drafts(ctx, source, [c.entry for c in candidates], result)
     clean = result.errors == 0
     if drafts:
         silent = _silent(ctx, source)
@@ -324,42 +324,47 @@ def _silent(ctx: PollContext, source: SourceConfig) -> bool:
 
 # ---- candidates -----------------------------------------------------------------------------------
 
-def _key(entry: Entry) -> str:
-    return canonical_url(entry.url)
+@dataclass(slots=True)
+class _Candidate:
+    """A listing entry with its two identities, computed once: guid (per source) and canonical URL."""
+
+    entry: Entry
+    guid: str
+    key: str
 
 
-def _unique(entries: Sequence[Entry], seen: set[str] | None = None) -> list[Entry]:
-    """Entries without repeats (same canonical URL or same guid), first one kept."""
-    seen = set() if seen is None else set(seen)
+def _unique(entries: Sequence[Entry], before: Sequence[_Candidate] = ()) -> list[_Candidate]:
+    """Entries without repeats (same canonical URL or same guid, here or in `before`), first one kept."""
+    seen = {c.key for c in before} | {"guid:" + c.guid for c in before}
     out = []
     for entry in entries:
-        keys = {_key(entry), "guid:" + (entry.guid or entry.url)}
-        if keys & seen:
+        candidate = _Candidate(entry, entry.guid or entry.url, canonical_url(entry.url))
+        guid_key = "guid:" + candidate.guid
+        if candidate.key in seen or guid_key in seen:
             continue
-        seen |= keys
-        out.append(entry)
+        seen.add(candidate.key)
+        seen.add(guid_key)
+        out.append(candidate)
     return out
 
 
-def _new_entries(ctx: PollContext, source: SourceConfig, entries: Sequence[Entry]) -> list[Entry]:
-    """The entries not stored yet: neither this source's guid nor the canonical URL is known."""
-    if not entries:
+def _new_entries(ctx: PollContext, source: SourceConfig, candidates: Sequence[_Candidate]) -> list[_Candidate]:
+    """The candidates not stored yet: neither this source's guid nor the canonical URL is known."""
+    if not candidates:
         return []
     with ctx.store.session() as session:
-        guids, urls = _stored_identities(session, source.name, entries)
-    return [e for e in entries if (e.guid or e.url) not in guids and _key(e) not in urls]
+        guids, urls = _stored_identities(session, source.name, candidates)
+    return [c for c in candidates if c.guid not in guids and c.key not in urls]
 
 
-def _stored_identities(session: Session, name: str, entries: Sequence[Entry]) -> tuple[set[str], set[str]]:
+def _stored_identities(session: Session, name: str, candidates: Sequence[_Candidate]) -> tuple[set[str], set[str]]:
     guids: set[str] = set()
     urls: set[str] = set()
-    for start in range(0, len(entries), _LOOKUP_CHUNK):
-        chunk = entries[start:start + _LOOKUP_CHUNK]
-        wanted_guids = [e.guid or e.url for e in chunk]
-        wanted_urls = [_key(e) for e in chunk]
+    for start in range(0, len(candidates), _LOOKUP_CHUNK):
+        chunk = candidates[start:start + _LOOKUP_CHUNK]
         rows = session.execute(select(Article.guid, Article.canonical_url, Article.source).where(or_(
-            and_(Article.source == name, Article.guid.in_(wanted_guids)),
-            Article.canonical_url.in_(wanted_urls))))
+            and_(Article.source == name, Article.guid.in_([c.guid for c in chunk])),
+            Article.canonical_url.in_([c.key for c in chunk]))))
         for guid, canonical, source in rows:
             if source == name:
                 guids.add(guid)
