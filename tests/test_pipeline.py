@@ -429,3 +429,11 @@ def test_unknown_source_name_is_refused(store: Store) -> None:
     config = make_config(store, [])
     with pytest.raises(KeyError, match="nope"):
         poll(config, store, ["nope"])
+
+
+def test_fetch_article_never_keeps_the_feed_text(server: LocalServer, store: Store) -> None:
+    sputnik = mount(server, "sputnik-afrique")  # its feed carries the announce only
+    result = poll(make_config(store, [dict(sputnik.source, fetch_article="never")]), store)[0]
+    assert (result.status, result.new) == ("ok", len(sputnik.articles))
+    assert article_hits(server, sputnik) == 0
+    assert all(a.body and a.body == a.summary for a in articles(store))

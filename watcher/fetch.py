@@ -168,10 +168,14 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         timeout = request.extensions.get("timeout", {})
         url = str(request.url)
         try:
+            content = request.content
+        except httpx.RequestNotRead:  # a streamed request body (client API users): read it whole
+            content = await request.aread()
+        try:
             response = await self._get_session()._request(
                 request.method, url,
                 headers=request.headers.multi_items(),
-                data=request.content or None,
+                data=content or None,
                 allow_redirects=False,
                 proxy=self.proxy_for(request.url),
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout.get("connect"),

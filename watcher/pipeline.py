@@ -413,9 +413,14 @@ class _ItemError(Exception):
 
 async def _draft(ctx: PollContext, source: SourceConfig, entry: Entry) -> Draft:
     feed_body = fragment_body(entry.content) if entry.content else ""
-    if not _needs_page(source, entry) and feed_body:
-        return _make_draft(source, entry, title=entry.title, body=feed_body, published=entry.published,
-                           author=entry.author, language=guess_language(feed_body))
+    if not _needs_page(source, entry):
+        body = feed_body or (entry.summary or "" if source.fetch_article == "never" else "")
+        if body:
+            return _make_draft(source, entry, title=entry.title, body=body, published=entry.published,
+                               author=entry.author, language=guess_language(body))
+        if source.fetch_article == "never":
+            raise _ItemError(f"{entry.url}: the feed entry has no text and fetch_article is never")
+        # "auto": the content was there but held no text once cleaned; the page may have it.
     try:
         page = await ctx.fetcher.get(entry.url, timeout=source.timeout, max_bytes=source.max_bytes,
                                      robots=source.robots is not False, headers=source.headers or None)
