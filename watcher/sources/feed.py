@@ -38,8 +38,10 @@ _DOCTYPE = re.compile(
 _FIRST_ELEMENT = re.compile(rb"<([A-Za-z_][\w:.-]*)")
 _SKIP_PROLOG = re.compile(rb"\s*(?:<\?.*?\?>|<!--.*?-->|<![^>]*>)", re.DOTALL)
 _TAG = re.compile(r"<[^>]*>")
-_NAMED_REFERENCE = re.compile(rb"&([A-Za-z][A-Za-z0-9]*);")
-_UNUSUAL_REFERENCE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);)[A-Za-z][A-Za-z0-9]*;")
+_NUMERIC_REFERENCE = rb"#[0-9]{1,7};|#[xX][0-9A-Fa-f]{1,6};"
+_SUSPECT_REFERENCE = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos);|" + _NUMERIC_REFERENCE + rb")")
+# group 1: a named reference; no group: a bare ampersand (what follows is not a valid reference).
+_REFERENCE = re.compile(rb"&(?:([A-Za-z][A-Za-z0-9]*);|(?!" + _NUMERIC_REFERENCE + rb"))")
 _XML_ENTITIES = {b"amp", b"lt", b"gt", b"quot", b"apos"}
 _EMAIL = r"[^\s@()<>]+@[^\s@()<>]+"
 _EMAIL_AND_NAME = re.compile(rf"{_EMAIL}\s*\((?P<name1>[^()]+)\)|(?P<name2>[^()<>]+?)\s*[(<]{_EMAIL}[)>]")
@@ -74,7 +76,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None, *, source
         served = f" (served as {content_type})" if content_type else ""
         raise ParseError(url, f"an HTML page{served} was served where a feed was expected")
     if kind == "xml":
-        body = _named_references(_DOCTYPE.sub(rb"\1", body, count=1))
+        body = _repair_references(_DOCTYPE.sub(rb"\1", body, count=1))
     listing = Listing()
     items, descriptions = _tag_counts(body) if kind == "xml" else (0, 0)
     raw_entries, listing.parser = _parse(body, url, content_type, kind, listing.warnings, parser, items)
@@ -88,24 +90,28 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None, *, source
     return listing
 
 
-def _named_references(body: bytes) -> bytes:
-    """HTML named references (&nbsp;, &eacute;) as numeric ones, unknown ones (&lol9;) removed.
+def _repair_references(body: bytes) -> bytes:
+    """Bare "&" escaped, HTML named references (&nbsp;, &eacute;) made numeric, unknown ones (&lol9;) removed.
 
-    With the DOCTYPE cut, XML knows only the five predefined entities: lxml's recovering parser drops
-    the rest of a text at an unknown one ("Titre&nbsp;fin" -> "Titre") and feedparser keeps it raw.
-    Only documents that hold such a reference pay for the rewrite.
+    With the DOCTYPE cut, XML knows only the five predefined entities, and a bare "&" is not XML at all:
+    lxml's recovering parser drops the rest of a text at either ("Titre&nbsp;fin" -> "Titre",
+    "?id=1&ref=rss" -> "?id=1=rss") while feedparser keeps them raw. Repaired bytes read the same in
+    both. Inside CDATA the rewrite changes nothing an HTML reader would see. Only documents that hold
+    such a reference pay for it.
     """
-    if not _UNUSUAL_REFERENCE.search(body):
+    if not _SUSPECT_REFERENCE.search(body):
         return body
 
     def replace(match: re.Match[bytes]) -> bytes:
         name = match.group(1)
+        if name is None:
+            return b"&amp;"
         if name in _XML_ENTITIES:
             return match.group(0)
         codepoint = html.entities.name2codepoint.get(name.decode("ascii"))
         return b"&#%d;" % codepoint if codepoint else b""
 
-    return _NAMED_REFERENCE.sub(replace, body)
+    return _REFERENCE.sub(replace, body)
 
 
 def _strip_bom(body: bytes) -> bytes:
