@@ -371,9 +371,15 @@ def _clean_loc(loc: tuple[Any, ...]) -> Path_:
     return tuple(p for p in loc if p not in ("function-after[_html_needs_links()]",))
 
 
-def _cross_checks(config: Config) -> list[tuple[Path_, str]]:
-    """Checks across sections: unique names, notify targets that exist and can be addressed."""
+def _cross_checks(config: Config, base_dir: Path) -> list[tuple[Path_, str]]:
+    """Checks across sections: unique names, notify targets that exist, a lexicon that loads."""
+    from watcher.relevance import Classifier, LexiconError
+
     problems: list[tuple[Path_, str]] = []
+    try:
+        Classifier.from_config(config.relevance, base_dir=base_dir)
+    except LexiconError as exc:
+        problems.append((("relevance", "lexicon") if config.relevance.lexicon else ("relevance",), str(exc)))
     for section, items in (("sources", config.sources), ("subscriptions", config.subscriptions)):
         seen: set[str] = set()
         for index, item in enumerate(items):
@@ -434,7 +440,7 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
             loc = _clean_loc(error["loc"])
             errors.append(f"{file}:{_line_of(lines, loc)} {format_path(loc)}: {_describe(error)}")
         raise ConfigError(errors) from None
-    errors += [f"{file}:{_line_of(lines, p)} {format_path(p)}: {m}" for p, m in _cross_checks(config)]
+    errors += [f"{file}:{_line_of(lines, p)} {format_path(p)}: {m}" for p, m in _cross_checks(config, file.parent)]
     if errors:
         raise ConfigError(errors)
     config._path = file

@@ -22,7 +22,7 @@ from watcher.config import Config
 from watcher.matching import Matcher
 from watcher.relevance import Classifier
 from watcher.store.models import Article, ArticleRevision, Story
-from watcher.text import fold
+from watcher.text import fold, token_string
 from watcher.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class Ingestor:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.classifier = Classifier.from_config(config.relevance)
+        self.classifier = Classifier.from_config(config.relevance, base_dir=config.path.parent)
         self.matcher = Matcher(config.subscriptions)
         self.index = dedupe.StoryIndex()
         self._seen_id = 0
@@ -78,7 +78,7 @@ class Ingestor:
     def reload(self, config: Config) -> None:
         """Recompile lexicons and subscriptions after a config reload; the index stays."""
         self.config = config
-        self.classifier = Classifier.from_config(config.relevance)
+        self.classifier = Classifier.from_config(config.relevance, base_dir=config.path.parent)
         self.matcher = Matcher(config.subscriptions)
 
     def refresh(self, session: Session) -> int:
@@ -105,9 +105,11 @@ class Ingestor:
             if existing is not None:
                 _apply_correction(session, existing, draft, result)
                 continue
+            # Tokenised once: relevance and matching both read these token strings.
+            docs = (token_string(draft.title), token_string(draft.body))
             try:
                 with session.begin_nested():
-                    article = self._store_new(session, draft, canonical, result)
+                    article = self._store_new(session, draft, canonical, docs, result)
             except IntegrityError:  # another process stored the same item a moment ago
                 result.unchanged += 1
                 continue
@@ -115,11 +117,12 @@ class Ingestor:
             if canonical:
                 known[("url", canonical)] = article
             if article.status == "relevant":
-                result.alerts += self._enqueue(session, article, silent)
+                result.alerts += self._enqueue(session, article, docs, silent)
         return result
 
-    def _store_new(self, session: Session, draft: Draft, canonical: str | None, result: IngestResult) -> Article:
-        relevance = self.classifier.classify(draft.title, draft.body)
+    def _store_new(self, session: Session, draft: Draft, canonical: str | None, docs: tuple[str, str],
+                   result: IngestResult) -> Article:
+        relevance = self.classifier.classify_tokens(*docs)
         content_hash = dedupe.fingerprint(draft.title, draft.body)
         signature = dedupe.signature(draft.title, draft.body)
         duplicate = self.index.find(content_hash, signature, draft.published_at)
@@ -153,8 +156,8 @@ class Ingestor:
         log.info("article.stored", extra={"article": article.id, "source": draft.source, "status": article.status})
         return article
 
-    def _enqueue(self, session: Session, article: Article, silent: bool) -> int:
-        matches = self.matcher.match(article.title, article.body, article.source, article.relevance)
+    def _enqueue(self, session: Session, article: Article, docs: tuple[str, str], silent: bool) -> int:
+        matches = self.matcher.match_document(docs[0] + docs[1], article.source, article.relevance)
         if not matches:
             return 0
         assert article.story_id is not None
