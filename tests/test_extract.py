@@ -253,3 +253,8 @@ def test_nested_body_matches_are_not_repeated() -> None:
 def test_odd_pages_never_raise(page: bytes | str) -> None:
     result = extract_article(page, "https://odd.example/a", SimpleNamespace(title="h1", body="p", date="time", author=None))
     assert isinstance(result.body, str) and isinstance(result.title, str)
+
+
+def test_arabic_single_byte_page_is_detected_not_read_as_latin() -> None:
+    text = "وقعت الإيسيسكو والمنظمة العربية لتكنولوجيات الاتصال والمعلومات اتفاقية تعاون في مجال الحوكمة الرقمية. "
+    assert text.strip() in decode_html((text * 3).encode("cp1256"), None)

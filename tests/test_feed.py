@@ -269,3 +269,16 @@ def test_warnings_are_capped_and_entries_bounded(monkeypatch: pytest.MonkeyPatch
     listing = parse_feed(body, "https://cap.example/feed")
     assert [e.url for e in listing.entries] == [f"https://cap.example/{i}" for i in range(10)]
     assert "only the first 110" in listing.warnings[0]
+
+
+@pytest.mark.parametrize("name", ["digital-business-africa", "agence-ecofin", "icesco", "sputnik-afrique"])
+def test_fixture_site_sources_are_valid_config_and_parse(name: str) -> None:
+    from watcher.config import SourceConfig
+
+    site = load_site(name)
+    mounted = site.mounted("http://127.0.0.1:8080", f"/{name}")
+    source = SourceConfig(**mounted.source)
+    path = str(source.url).removeprefix(mounted.base)
+    body = site.files()[path].read_bytes().replace(b"{{BASE}}", mounted.base.encode())
+    listing = get_kind(source.kind).parse_listing(body, str(source.url), None, source)
+    assert listing.entries and all(e.url.startswith(mounted.base) for e in listing.entries)
