@@ -30,6 +30,10 @@ from watcher.urls import canonical_url, is_fetchable
 log = logging.getLogger(__name__)
 
 _BOM = b"\xef\xbb\xbf"
+# Byte order marks, or the first two characters "<?" without one, of the wide Unicode encodings.
+_WIDE = ((b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"), (b"\xfe\xff", "utf-16-be"),
+         (b"\xff\xfe", "utf-16-le"), (b"\x00<\x00?", "utf-16-be"), (b"<\x00?\x00", "utf-16-le"))
+_WIDE_DECLARATION = re.compile(rb"\A(\s*<\?xml[^>]*encoding=[\"'])[A-Za-z0-9_-]+([\"'])")
 # The prolog up to and including a DOCTYPE (with its internal subset): entity definitions live there.
 _DOCTYPE = re.compile(
     rb"\A(\s*(?:<\?[^>]*\?>\s*|<!--.*?-->\s*)*)<!DOCTYPE\b(?:[^\[>\"']+|\"[^\"]*\"|'[^']*')*(?:\[.*?\]\s*)?>",
@@ -68,7 +72,7 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None, *, source
 
     `parser` forces one path ("fastfeedparser" or "feedparser"; tests and benchmarks compare them).
     """
-    body = _strip_bom(body)
+    body = _ascii_compatible(body)
     kind = _sniff(body)
     if kind == "empty":
         raise ParseError(url, "empty body where a feed was expected")
@@ -114,8 +118,18 @@ def _repair_references(body: bytes) -> bytes:
     return _REFERENCE.sub(replace, body)
 
 
-def _strip_bom(body: bytes) -> bytes:
-    return body[len(_BOM):] if body.startswith(_BOM) else body
+def _ascii_compatible(body: bytes) -> bytes:
+    """`body` without a UTF-8 byte order mark; UTF-16 and UTF-32 documents re-encoded as UTF-8.
+
+    Everything after this reads the bytes as ASCII-compatible (sniffing, reference repair).
+    """
+    if body.startswith(_BOM):
+        return body[len(_BOM):]
+    for marks, encoding in _WIDE:
+        if body.startswith(marks):
+            text = body.decode(encoding, errors="replace").lstrip("\ufeff")
+            return _WIDE_DECLARATION.sub(b"\\1utf-8\\2", text.encode("utf-8"), count=1)
+    return body
 
 
 def _sniff(body: bytes) -> str:
@@ -130,7 +144,8 @@ def _sniff(body: bytes) -> str:
         skipped = _SKIP_PROLOG.match(head, position)
         if not skipped or skipped.end() == position:
             break
-        if skipped.group(0).lstrip()[:9].lower() == b"<!doctype" and b"html" in skipped.group(0)[9:20].lower():
+        declaration = skipped.group(0).lstrip().lower()
+        if declaration.startswith(b"<!doctype") and b"html" in declaration[9:20]:
             return "html"
         position = skipped.end()
     first = _FIRST_ELEMENT.search(head, position)
