@@ -191,7 +191,12 @@ def _parse(body: bytes, url: str, content_type: str | None, kind: str,
         return fast_entries, "fastfeedparser"
     if reason is None:
         reason = f"fast parser read {len(fast_entries or [])} of {expected} items"
-    slow_entries, bozo = _parse_slow(body, url, content_type)
+    try:
+        slow_entries, bozo = _parse_slow(body, url, content_type)
+    except ParseError:
+        if fast_entries is None:
+            raise
+        return fast_entries, "fastfeedparser"  # short is better than nothing
     if fast_entries is not None and len(fast_entries) > len(slow_entries):
         return fast_entries, "fastfeedparser"
     if not slow_entries and fast_entries is None:
