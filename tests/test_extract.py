@@ -110,6 +110,8 @@ TEXT = "Coopération “numérique” – Sénégal : l’accord prévoit 5 € 
     (TEXT.encode("cp1252") * 4, "text/html; charset=utf-8"),  # mislabelled as UTF-8
     (TEXT.encode("utf-8"), "text/html; charset=utf-8"),
     (TEXT.encode("utf-8"), None),
+    (TEXT.encode("utf-8"), "text/html; charset=iso-8859-1"),  # UTF-8 served with a Latin-1 label
+    (b'<meta charset="windows-1252">' + TEXT.encode("utf-8"), None),
     (b"\xef\xbb\xbf" + TEXT.encode("utf-8"), "text/html; charset=iso-8859-1"),  # a BOM wins
     (b"\xff\xfe" + TEXT.encode("utf-16-le"), None),
 ])

@@ -57,6 +57,7 @@ _TITLE_SUFFIX = re.compile(r"\s+[|\-–—»:]\s+[^|\-–—»:]{2,40}$")
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _DATE_META = ("article:published_time", "og:published_time", "datePublished", "date", "dc.date",
               "dc.date.issued", "dcterms.created", "pubdate", "publishdate", "sailthru.date")
+_DATE_TEXT_MAX = 120
 _AUTHOR_META = ("author", "article:author", "dc.creator", "sailthru.author", "byl")
 
 
@@ -97,15 +98,18 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
             return body[len(bom):].decode(encoding, errors="replace")
     declared = [_codec(m.group(1)) for m in [_HEADER_CHARSET.search(content_type or "")] if m]
     declared += [_codec(m.decode("ascii", "replace")) for m in _CHARSET.findall(body[:_META_SCAN_BYTES])[:1]]
+    utf8 = _utf8_or_none(body)
     for encoding in filter(None, declared):
+        if encoding in _LATIN_SINGLE_BYTE and utf8 is not None and not body.isascii():
+            # A single-byte label on bytes that are valid UTF-8 with accents is a misconfigured server:
+            # windows-1252 text almost never happens to be valid UTF-8.
+            return utf8
         try:
             return body.decode(encoding)
         except UnicodeDecodeError:
             continue  # a wrong label is common (windows-1252 bytes served as UTF-8): try the next clue
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    if utf8 is not None:
+        return utf8
     best = charset_normalizer.from_bytes(body).best()
     guess = _codec(best.encoding) if best is not None and best.encoding else None
     if guess and guess not in _LATIN_SINGLE_BYTE:
@@ -113,6 +117,13 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     # Detectors cannot tell the Latin single-byte code pages apart on short French text (è reads as
     # č in windows-1250); French pages that are not UTF-8 are windows-1252 (or Latin-1, its subset).
     return body.decode("windows-1252", errors="replace")
+
+
+def _utf8_or_none(body: bytes) -> str | None:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _codec(label: str) -> str | None:
@@ -319,7 +330,9 @@ def _published(soup: Tag, selector: str | None) -> datetime | None:
         if found:
             return found
     for element in soup.select("[class*=date], [class*=Date], time")[:5]:
-        found = parse_date(_text_of(element))
+        text = _text_of(element)
+        # A short label only: a container whose class says "update" must not lend a date from its text.
+        found = parse_date(text) if len(text) <= _DATE_TEXT_MAX else None
         if found:
             return found
     return None
