@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime, timezone
+from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from watcher.cli.context import Context
 from watcher.cli.output import Column, render
@@ -72,22 +74,39 @@ def _copies(session: Session, story_ids: set[int]) -> dict[int, tuple[int, list[
     return copies
 
 
-def select_articles(session: Session, args: argparse.Namespace) -> list[Article]:
-    """Articles that pass the filters, newest first; one per story unless --all-copies."""
+def _passing(session: Session, stmt: Select[tuple[Article]], args: argparse.Namespace) -> Iterator[Article]:
+    """Rows of `stmt` that also pass --match; bodies are loaded only when something reads them."""
     query = Query(args.match) if args.match else None
-    chosen: list[Article] = []
-    stories: set[int | None] = set()
-    for article in session.scalars(_query(args).execution_options(yield_per=500)):
-        if query and not query.matches(article.title, article.body):
-            continue
-        if not args.all_copies and article.story_id is not None:
-            if article.story_id in stories:
-                continue
-            stories.add(article.story_id)
-        chosen.append(article)
-        if args.limit and len(chosen) >= args.limit:
-            break
-    return chosen
+    if not (query or args.full):
+        stmt = stmt.options(defer(Article.body))
+    for article in session.scalars(stmt.execution_options(yield_per=500)):
+        if query is None or query.matches(article.title, article.body):
+            yield article
+
+
+def select_articles(session: Session, args: argparse.Namespace) -> list[Article]:
+    """Articles that pass the filters, newest first; per story, its first copy unless --all-copies.
+
+    Stories are chosen by their newest passing copy (a story republished today surfaces), and each is
+    shown by its earliest passing copy: the story's representative, as the first site reported it.
+    """
+    newest_first = _query(args)
+    if args.all_copies:
+        return list(islice(_passing(session, newest_first, args), args.limit or None))
+    story_ids: list[int] = []
+    for article in _passing(session, newest_first, args):
+        if article.story_id not in story_ids:
+            story_ids.append(article.story_id)  # type: ignore[arg-type]  # every stored article has a story
+            if args.limit and len(story_ids) >= args.limit:
+                break
+    earliest: dict[int, Article] = {}
+    for chunk in range(0, len(story_ids), 400):
+        stmt = _query(args).where(Article.story_id.in_(story_ids[chunk:chunk + 400])).order_by(None).order_by(Article.id)
+        for article in _passing(session, stmt, args):
+            earliest.setdefault(article.story_id, article)  # type: ignore[arg-type]
+    rows = list(earliest.values())
+    rows.sort(key=lambda a: (a.published_at or a.fetched_at, a.id), reverse=True)
+    return rows
 
 
 def to_row(article: Article, copies: tuple[int, list[str]], args: argparse.Namespace) -> dict[str, Any]:
