@@ -49,7 +49,7 @@ _REFERENCE = re.compile(rb"&(?:([A-Za-z][A-Za-z0-9]*);|(?!" + _NUMERIC_REFERENCE
 _XML_ENTITIES = {b"amp", b"lt", b"gt", b"quot", b"apos"}
 _EMAIL = r"[^\s@()<>]+@[^\s@()<>]+"
 _EMAIL_AND_NAME = re.compile(rf"{_EMAIL}\s*\((?P<name1>[^()]+)\)|(?P<name2>[^()<>]+?)\s*[(<]{_EMAIL}[)>]")
-_COUNTED_TAGS = re.compile(rb"<(?:[A-Za-z]\w*:)?(item|entry|description|summary)[\s>/]")
+_COUNTED_TAGS = re.compile(rb"<(item|entry|description|summary)[\s>/]")
 _SNIFF_BYTES = 4096
 MAX_ENTRIES = 20_000
 # Length of the summary made from the content when a feed gives none.
