@@ -155,7 +155,8 @@ def _split(parts: Iterable[str]) -> list[str]:
 
 
 def _flatten(text: str) -> str:
-    return re.sub(r"[ \t\r\n\f\v]+", " ", text)
+    # Source line breaks are spaces; "\n" is reserved for <br> (other whitespace is collapsed in _split).
+    return text.replace("\n", " ").replace("\r", " ")
 
 
 def soup_paragraphs(root: Tag) -> list[str]:
