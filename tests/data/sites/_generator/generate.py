@@ -13,6 +13,7 @@ import pathlib
 import re
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ among the fixtures
 sys.path.insert(0, os.path.dirname(__file__))
 from articles import DBA, ECOFIN, ICESCO, SPUTNIK  # noqa: E402
 
