@@ -79,3 +79,15 @@ def test_watcher_config_environment_variable(tmp_path: Path, monkeypatch: pytest
     path.write_text("sources: []\n", encoding="utf-8")
     monkeypatch.setenv("WATCHER_CONFIG", str(path))
     assert load_config().path == path
+
+
+@pytest.mark.parametrize("site", sorted(p.parent.name for p in (ROOT / "tests/data/sites").glob("*/site.yaml")))
+def test_shipped_sources_match_the_fixture_sites(site: str) -> None:
+    """The selectors users get are the ones the fixture sites prove; only the host differs."""
+    fixture = yaml.safe_load((ROOT / "tests/data/sites" / site / "site.yaml").read_text(encoding="utf-8"))["source"]
+    shipped = load_config(ROOT / "config/watcher.yaml", env={}).source(site)
+    assert shipped.url.endswith(fixture["url"].replace("{{BASE}}", ""))
+    for key, value in fixture.items():
+        if key != "url":
+            got = getattr(shipped, key)
+            assert (got.model_dump(exclude_none=True) if hasattr(got, "model_dump") else got) == value, key

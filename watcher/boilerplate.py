@@ -40,6 +40,19 @@ class Patterns:
     strip_prefix: tuple[re.Pattern[str], ...]
     bylines: tuple[re.Pattern[str], ...]
 
+    @functools.cached_property
+    def _regex_plan(self) -> tuple[re.Pattern[str] | None, tuple[re.Pattern[str], ...]]:
+        """The `regex` rules anchored at "^" merged into one pattern tried at the line start only
+        (one scan per line instead of one per rule); the unanchored rules, searched one by one."""
+        anchored = [rx for rx in self.regex if rx.pattern.startswith("^")]
+        others = tuple(rx for rx in self.regex if not rx.pattern.startswith("^"))
+        merged = re.compile("|".join(f"(?:{rx.pattern[1:]})" for rx in anchored)) if anchored else None
+        return merged, others
+
+    def _regex_hit(self, norm: str) -> bool:
+        merged, others = self._regex_plan
+        return bool(merged and merged.match(norm)) or any(rx.search(norm) for rx in others)
+
     def is_tail(self, line: str) -> bool:
         """True when `line` is a heading that starts the page tail ("Plus d'infos", "LAISSER UNE RÉPONSE")."""
         return _exact_key(line) in self.tail
@@ -49,9 +62,10 @@ class Patterns:
         norm = normalize(line)
         if norm.rstrip(_TRAILING_PUNCT) in self.exact:
             return True
-        if any(_starts_with(norm, prefix) for prefix in self.prefix):
+        # One C-level startswith over all prefixes first; the word-boundary check runs only on a hit.
+        if norm.startswith(self.prefix) and any(_starts_with(norm, prefix) for prefix in self.prefix):
             return True
-        if any(rx.search(norm) for rx in self.regex):
+        if self._regex_hit(norm):
             return True
         return self.byline(line) is not None
 
