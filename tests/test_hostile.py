@@ -357,16 +357,34 @@ def test_invalid_utf8_keeps_the_readable_entries(tmp_path: Path, web: LocalServe
     assert titles[0].startswith("Accord numérique"), titles
 
 
-@pytest.mark.parametrize("declared, actual", [("utf-8", "windows-1252"), ("iso-8859-1", "utf-8")])
-def test_mislabelled_charset_keeps_the_entries(tmp_path: Path, web: LocalServer, declared: str, actual: str) -> None:
+MISLABELLED = [("utf-8", "windows-1252"), ("iso-8859-1", "utf-8")]
+
+
+def _mislabelled(tmp_path: Path, web: LocalServer, declared: str, actual: str) -> Article:
     text = items(web.base, [("Coopération numérique", f"{web.base}/a/1")]).decode("utf-8")
     body = text.replace('encoding="UTF-8"', f'encoding="{declared}"').encode(actual)
     web.routes["/mislabelled.xml"] = (200, {"Content-Type": f"application/rss+xml; charset={declared}"}, body)
     outcome = poll_with(tmp_path, web, {"url": web.url("/mislabelled.xml")})
     assert outcome.hostile.status == "ok", outcome.hostile
     [article] = outcome.stored("hostile")
-    assert article.title.startswith("Coop") and article.title.endswith("ration numérique") or \
-        "numérique" in article.title or "num" in article.title, article.title
+    return article
+
+
+@pytest.mark.parametrize("declared, actual", MISLABELLED)
+def test_mislabelled_charset_keeps_the_entries(tmp_path: Path, web: LocalServer, declared: str, actual: str) -> None:
+    article = _mislabelled(tmp_path, web, declared, actual)
+    # The entry survives; its accented letters may not (see the next test).
+    assert article.title.startswith("Coop") and article.title.endswith("rique"), article.title
+    assert "Maroc" in article.body
+
+
+@pytest.mark.xfail(strict=True, reason="watcher/sources/feed.py trusts the declared charset: windows-1252 bytes "
+                   "labelled UTF-8 read as U+FFFD, UTF-8 labelled ISO-8859-1 as mojibake (extract.py already "
+                   "falls back for pages)")
+@pytest.mark.parametrize("declared, actual", MISLABELLED)
+def test_mislabelled_charset_reads_the_real_charset(tmp_path: Path, web: LocalServer, declared: str,
+                                                    actual: str) -> None:
+    assert _mislabelled(tmp_path, web, declared, actual).title == "Coopération numérique"
 
 
 @pytest.mark.parametrize("name, content_type, body, words", [
