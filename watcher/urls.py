@@ -15,8 +15,11 @@ unchanged, so it can still serve as an opaque identity.
 
 from __future__ import annotations
 
+
 import re
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")  # control characters never belong in a URL
 
 # Query parameters that only track the reader; they never change which page is served.
 # Matched case-insensitively; entries ending in "_" are prefixes (utm_source, at_medium, ...).
@@ -48,7 +51,7 @@ def is_fetchable(url: str) -> bool:
         return False
     text = url.strip()
     # Control characters never belong in an URL; a space in the path is tolerated (clients escape it).
-    if not text or any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+    if not text or _CONTROL_RE.search(text):
         return False
     try:
         parts = urlsplit(text)
