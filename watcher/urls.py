@@ -15,7 +15,6 @@ unchanged, so it can still serve as an opaque identity.
 
 from __future__ import annotations
 
-
 import re
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
