@@ -87,6 +87,7 @@ def test_identity_corrections_copies_and_alerts(env: tuple[Config, Store, Ingest
         article = s.scalars(select(Article)).one()
         assert article.revision == 1 and "télécommunications" in article.title
         assert s.scalars(select(ArticleRevision)).one().old_title == "L’Iran offre au Mali ses compétences numériques"
+        assert s.scalars(select(Story)).one().title == article.title  # the story follows its first copy
 
     with store.session() as s:  # the story rewritten on another site joins the first story
         copy = ingestor.ingest(s, [draft(source="b", guid="b-9", url="https://site-b.example/mali-iran",

@@ -44,6 +44,7 @@ class Draft:
     author: str | None = None
     language: str | None = None
     published_at: datetime | None = None
+    entry_hash: str | None = None  # the listing entry's hash (see Article.entry_hash)
 
     def canonical(self) -> str | None:
         return canonical_url(self.canonical_url or self.url) if (self.canonical_url or self.url) else None
@@ -145,7 +146,7 @@ class Ingestor:
             source=draft.source, origin=draft.origin, url=draft.url, canonical_url=canonical, guid=draft.guid,
             title=draft.title, body=draft.body, summary=draft.summary, author=draft.author,
             language=draft.language, published_at=draft.published_at, fetched_at=now(),
-            content_hash=content_hash, signature=signature, relevance=relevance.score,
+            content_hash=content_hash, signature=signature, entry_hash=draft.entry_hash, relevance=relevance.score,
             relevance_terms=list(relevance.terms), status="relevant" if relevance.relevant else "ignored",
             story_id=story_id,
         )
@@ -200,14 +201,16 @@ def _chunks(items: range, size: int) -> Iterable[range]:
 def _apply_correction(session: Session, article: Article, draft: Draft, result: IngestResult,
                       index: dedupe.StoryIndex) -> None:
     """Same item seen again: a changed title or body is a correction (recorded, never re-alerted)."""
-    if fold(article.title) == fold(draft.title) and fold(article.body) == fold(draft.body):
-        result.unchanged += 1
-        return
-    if not draft.body.strip():  # a listing re-seen without its page: nothing to compare
+    if draft.entry_hash:  # remember what the source delivered, so an unchanged entry is not re-read
+        article.entry_hash = draft.entry_hash
+    same = fold(article.title) == fold(draft.title) and fold(article.body) == fold(draft.body)
+    if same or not draft.body.strip():  # no body: a listing re-seen without its page, nothing to compare
         result.unchanged += 1
         return
     session.add(ArticleRevision(article_id=article.id, changed_at=now(), old_title=article.title, old_body=article.body))
     article.title, article.body = draft.title, draft.body
+    if article.story is not None and article.story.representative_id == article.id:
+        article.story.title = draft.title
     article.content_hash = dedupe.fingerprint(draft.title, draft.body)
     article.signature = dedupe.signature(draft.title, draft.body)
     article.updated_at = now()

@@ -117,6 +117,9 @@ class Article(Base):
     updated_at: Mapped[datetime | None]
     revision: Mapped[int] = mapped_column(default=0)  # corrections seen after first store
     content_hash: Mapped[str] = mapped_column(String(64), index=True)  # exact-duplicate fingerprint
+    # Hash of the listing entry as the source last delivered it (title + content/summary): a changed hash
+    # on a known item is a correction worth re-reading; an equal one costs no article fetch.
+    entry_hash: Mapped[str | None] = mapped_column(String(32))
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)  # near-duplicate (MinHash) signature
     relevance: Mapped[float] = mapped_column(Float, default=0.0)
     relevance_terms: Mapped[list[Any]] = mapped_column(default=list)
