@@ -47,7 +47,7 @@ def test_random_sigkills_lose_and_duplicate_nothing(server: LocalServer, tmp_pat
                 feed = rng.randrange(FEEDS)
                 site.add_item(f"/feed/{feed}.xml", f"{feed}-{cycle + 1}x{rng.randrange(1000)}")
             daemon = Daemon(config, tmp_path / "daemon.log", *ARGS)
-            time.sleep(rng.uniform(0.8, 3.5))  # start-up alone takes about a second: kills land everywhere
+            time.sleep(rng.uniform(0.6, 2.6))  # start-up alone takes about a second: kills land everywhere
             kills.append(time.monotonic())
             daemon.kill()
         keys = site.all_keys()
@@ -59,7 +59,7 @@ def test_random_sigkills_lose_and_duplicate_nothing(server: LocalServer, tmp_pat
             daemon.stop_quietly()
             daemon.dump(40)
 
-    assert daemon.output().count("daemon.started") >= 10  # most cycles got past start-up
+    assert daemon.output().count("daemon.started") >= CYCLES // 4  # many kills landed after start-up
     check_alerts(sink, keys, kills)
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -152,7 +152,7 @@ def write_config(path: Path, store_url: str, feeds: dict[str, str], *, sink: str
     (with several sink URLs, source i goes to subscription i % len(sinks))."""
     lines = [f'store: {{url: "{store_url}"}}',
              "defaults: {timeout: 5s, per_host: 8, concurrency: 16, robots: false}",
-             "alerts: {lease: 3s, backoff_base: 1s, backoff_cap: 5s}",
+             "alerts: {lease: 10s, backoff_base: 1s, backoff_cap: 5s}",
              "sources:"]
     lines += [f'  - {{name: {name}, kind: feed, url: "{url}", interval: {interval}, alert_backlog: true, '
               f'fetch_article: never}}' for name, url in feeds.items()]
