@@ -26,13 +26,13 @@ import logging
 import random
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from watcher import metrics
@@ -326,51 +326,73 @@ def _silent(ctx: PollContext, source: SourceConfig) -> bool:
 
 @dataclass(slots=True)
 class _Candidate:
-    """A listing entry with its two identities, computed once: guid (per source) and canonical URL."""
+    """A listing entry with its identities: guid (per source) and, once needed, canonical URL."""
 
     entry: Entry
     guid: str
-    key: str
+    key: str = ""
 
 
 def _unique(entries: Sequence[Entry], before: Sequence[_Candidate] = ()) -> list[_Candidate]:
-    """Entries without repeats (same canonical URL or same guid, here or in `before`), first one kept."""
-    seen = {c.key for c in before} | {"guid:" + c.guid for c in before}
+    """Entries without repeated guids or links (here or in `before`), first one kept.
+
+    Both kinds already drop repeats by canonical URL within one listing; this catches an item seen
+    on two pages of an html listing. Canonical URLs are only computed for items not known by guid.
+    """
+    seen = {c.guid for c in before} | {c.entry.url for c in before}
     out = []
     for entry in entries:
-        candidate = _Candidate(entry, entry.guid or entry.url, canonical_url(entry.url))
-        guid_key = "guid:" + candidate.guid
-        if candidate.key in seen or guid_key in seen:
+        guid = entry.guid or entry.url
+        if guid in seen or entry.url in seen:
             continue
-        seen.add(candidate.key)
-        seen.add(guid_key)
-        out.append(candidate)
+        seen.add(guid)
+        seen.add(entry.url)
+        out.append(_Candidate(entry, guid))
     return out
 
 
 def _new_entries(ctx: PollContext, source: SourceConfig, candidates: Sequence[_Candidate]) -> list[_Candidate]:
-    """The candidates not stored yet: neither this source's guid nor the canonical URL is known."""
+    """The candidates not stored yet: neither this source's guid nor the canonical URL is known.
+
+    Guids first (an unchanged listing is settled by one indexed query, without computing a single
+    canonical URL), then canonical URLs of what is left (the same article under another guid, or
+    from another source or a seed).
+    """
     if not candidates:
         return []
     with ctx.store.session() as session:
-        guids, urls = _stored_identities(session, source.name, candidates)
-    return [c for c in candidates if c.guid not in guids and c.key not in urls]
+        known = _stored_guids(session, source.name, [c.guid for c in candidates])
+        left = [c for c in candidates if c.guid not in known]
+        if not left:
+            return []
+        keys: set[str] = set()
+        unique = []
+        for candidate in left:
+            candidate.key = canonical_url(candidate.entry.url)
+            if candidate.key not in keys:
+                keys.add(candidate.key)
+                unique.append(candidate)
+        stored = _stored_urls(session, list(keys))
+    return [c for c in unique if c.key not in stored]
 
 
-def _stored_identities(session: Session, name: str, candidates: Sequence[_Candidate]) -> tuple[set[str], set[str]]:
-    guids: set[str] = set()
-    urls: set[str] = set()
-    for start in range(0, len(candidates), _LOOKUP_CHUNK):
-        chunk = candidates[start:start + _LOOKUP_CHUNK]
-        rows = session.execute(select(Article.guid, Article.canonical_url, Article.source).where(or_(
-            and_(Article.source == name, Article.guid.in_([c.guid for c in chunk])),
-            Article.canonical_url.in_([c.key for c in chunk]))))
-        for guid, canonical, source in rows:
-            if source == name:
-                guids.add(guid)
-            if canonical:
-                urls.add(canonical)
-    return guids, urls
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(items), _LOOKUP_CHUNK):
+        yield items[start:start + _LOOKUP_CHUNK]
+
+
+def _stored_guids(session: Session, name: str, guids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(guids):
+        found.update(session.scalars(select(Article.guid).where(Article.source == name, Article.guid.in_(chunk))))
+    return found
+
+
+def _stored_urls(session: Session, urls: list[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(urls):
+        found.update(session.scalars(select(Article.canonical_url).where(Article.canonical_url.in_(chunk))))
+    return found
 
 
 # ---- article pages and drafts ---------------------------------------------------------------------
