@@ -23,6 +23,24 @@ def register_secret(value: str | None) -> None:
         _SECRETS.add(value)
 
 
+def register_url_secret(url: str | None) -> None:
+    """Remember a secret URL (a webhook) and also its path and query on their own.
+
+    Servers and proxies echo the request path in error pages ("Cannot POST /services/T0/B0/xyz"),
+    and for a webhook the path is the credential.
+    """
+    if not url:
+        return
+    register_secret(url)
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    tail = parts.path + (f"?{parts.query}" if parts.query else "")
+    if len(tail.strip("/")) >= 8:  # "/" or "/hook" alone are not secrets and would mask too much
+        register_secret(tail)
+        register_secret(parts.path)
+
+
 def redact(text: str) -> str:
     """Mask registered secrets and credential-looking URL parts in `text`."""
     for secret in sorted(_SECRETS, key=len, reverse=True):

@@ -33,7 +33,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select, text, update
 
-from watcher import clock, leases, metrics
+from watcher import clock, leases, log as logs, metrics
 from watcher.config import Config, ConfigError, load_config
 from watcher.store import Store
 from watcher.store.models import Alert, Article, Source
@@ -133,6 +133,7 @@ class Daemon:
         self._config_lock = threading.Lock()
         self._scheduler: BackgroundScheduler | None = None
         self._unhealthy_logged = False
+        register_url_secrets(config)
 
     # ---- lifecycle --------------------------------------------------------------------------------
 
@@ -334,6 +335,7 @@ class Daemon:
             new.store = self.config.store
         if new.daemon != self.config.daemon:
             log.warning("config.daemon_change_needs_restart", extra={"path": str(path)})
+        register_url_secrets(new)
         changes = describe_changes(self.config, new)
         try:
             self._syncer(new, self.store)
@@ -432,6 +434,14 @@ def prune_ignored_bodies(store: Store, *, older_than: timedelta, now: datetime |
             .execution_options(synchronize_session=False)
         )
     return int(result.rowcount or 0)
+
+
+def register_url_secrets(config: Config) -> None:
+    """Mask webhook URLs in logs, their paths included (servers echo paths in error pages)."""
+    for notifier in config.notifiers.values():
+        logs.register_url_secret(getattr(notifier, "webhook_url", None))
+        for url in getattr(notifier, "urls", None) or []:
+            logs.register_url_secret(url)
 
 
 def describe_changes(old: Config, new: Config) -> dict[str, str]:
