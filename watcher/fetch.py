@@ -64,6 +64,7 @@ ACCEPT_ENCODING = "gzip, deflate, br"
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least the first 500 KiB
 ROBOTS_UNREACHABLE_TTL = 300.0
 MAX_CRAWL_DELAY = 10.0
+DRAIN_MAX_BYTES = 64 * 1024
 
 
 class FetchError(Exception):
@@ -566,12 +567,25 @@ class Fetcher:
             raise FetchError(origin, "transient", f"connection failed: {exc} ({url})") from None
         stream = response.stream
         try:
-            if response.status_code in REDIRECT_STATUSES or response.status_code >= 300:
+            if response.status_code >= 300:
+                await self._drain(response)
                 return _Raw(response.status_code, response.reason_phrase, response.headers, b"")
             return _Raw(response.status_code, response.reason_phrase, response.headers,
                         await self._read_body(origin, url, response, read, cap))
         finally:
             await stream.aclose()  # type: ignore[attr-defined]
+
+    @staticmethod
+    async def _drain(response: httpx.Response) -> None:
+        """Read a small error or redirect body so the connection can be reused; a big one is dropped."""
+        length = response.headers.get("content-length")
+        if length is None or not length.isdigit() or int(length) > DRAIN_MAX_BYTES:
+            return  # the stream is closed unread, which closes the connection
+        try:
+            async for _ in response.stream:  # type: ignore[union-attr]
+                pass
+        except httpx.TransportError:
+            pass  # the status is what matters; a broken body only costs the connection
 
     async def _read_body(self, origin: str, url: str, response: httpx.Response, read: float, cap: int) -> bytes:
         length = response.headers.get("content-length")

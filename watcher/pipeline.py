@@ -26,14 +26,13 @@ import logging
 import random
 import time
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Select, bindparam, select
 
 from watcher import metrics
 from watcher.clock import now
@@ -360,8 +359,9 @@ def _new_entries(ctx: PollContext, source: SourceConfig, candidates: Sequence[_C
     """
     if not candidates:
         return []
-    with ctx.store.session() as session:
-        known = _stored_guids(session, source.name, [c.guid for c in candidates])
+    # A plain connection and prebuilt statements: this runs once per listing, hot on every cycle.
+    with ctx.store.engine.connect() as conn:
+        known = _stored(conn, _GUIDS_STORED, [c.guid for c in candidates], source=source.name)
         left = [c for c in candidates if c.guid not in known]
         if not left:
             return []
@@ -372,26 +372,19 @@ def _new_entries(ctx: PollContext, source: SourceConfig, candidates: Sequence[_C
             if candidate.key not in keys:
                 keys.add(candidate.key)
                 unique.append(candidate)
-        stored = _stored_urls(session, list(keys))
+        stored = _stored(conn, _URLS_STORED, list(keys))
     return [c for c in unique if c.key not in stored]
 
 
-def _chunks(items: list[str]) -> Iterator[list[str]]:
-    for start in range(0, len(items), _LOOKUP_CHUNK):
-        yield items[start:start + _LOOKUP_CHUNK]
+_GUIDS_STORED = select(Article.guid).where(Article.source == bindparam("source"),
+                                           Article.guid.in_(bindparam("values", expanding=True)))
+_URLS_STORED = select(Article.canonical_url).where(Article.canonical_url.in_(bindparam("values", expanding=True)))
 
 
-def _stored_guids(session: Session, name: str, guids: list[str]) -> set[str]:
+def _stored(conn: Connection, statement: Select[Any], values: list[str], **params: Any) -> set[str]:
     found: set[str] = set()
-    for chunk in _chunks(guids):
-        found.update(session.scalars(select(Article.guid).where(Article.source == name, Article.guid.in_(chunk))))
-    return found
-
-
-def _stored_urls(session: Session, urls: list[str]) -> set[str]:
-    found: set[str] = set()
-    for chunk in _chunks(urls):
-        found.update(session.scalars(select(Article.canonical_url).where(Article.canonical_url.in_(chunk))))
+    for start in range(0, len(values), _LOOKUP_CHUNK):
+        found.update(conn.execute(statement, {"values": values[start:start + _LOOKUP_CHUNK], **params}).scalars())
     return found
 
 
