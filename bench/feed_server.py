@@ -99,9 +99,10 @@ def make_feed(index: int, items: int = 20, *, window: int | None = None,
 class _Feeds:
     """The bodies, validators and request counters of the server process."""
 
-    def __init__(self, feeds: int, items: int, paragraphs: int, rotate: float | None, changing: float) -> None:
+    def __init__(self, feeds: int, items: int, paragraphs: int, rotate: float | None, changing: float,
+                 start_empty: bool = False) -> None:
         self.feeds, self.items, self.paragraphs = feeds, items, paragraphs
-        self.rotate, self.changing = rotate, changing
+        self.rotate, self.changing, self.start_empty = rotate, changing, start_empty
         self.started = time.monotonic()
         self.counts = {"requests": 0, "ok": 0, "not_modified": 0, "bytes": 0, "robots": 0}
         self.cache: dict[int, tuple[int, bytes, str, str]] = {}  # index -> (window, body, etag, last-modified)
@@ -120,7 +121,9 @@ class _Feeds:
         window = self.window(index)
         cached = self.cache.get(index)
         if cached is None or cached[0] != window:
-            body = make_feed(index, self.items, window=window if self.rotate is not None else None,
+            items = min(self.items, window) if self.start_empty else self.items
+            first = max(0, window - items) if self.start_empty else window
+            body = make_feed(index, items, window=first if self.rotate is not None else None,
                              paragraphs=self.paragraphs)
             modified = datetime(2024, 5, 20, 8, 0, tzinfo=timezone.utc) + timedelta(minutes=window)
             cached = (window, body, f'"{hashlib.md5(body).hexdigest()}"', format_datetime(modified, usegmt=True))
@@ -129,10 +132,10 @@ class _Feeds:
 
 
 def _serve(sock: socket.socket, feeds: int, items: int = 20, paragraphs: int = _PARAGRAPHS_PER_ITEM,
-           rotate: float | None = None, changing: float = 1.0) -> None:
+           rotate: float | None = None, changing: float = 1.0, start_empty: bool = False) -> None:
     from aiohttp import web
 
-    data = _Feeds(feeds, items, paragraphs, rotate, changing)
+    data = _Feeds(feeds, items, paragraphs, rotate, changing, start_empty)
     counts = data.counts
     state: dict[str, Any] = {"mode": "conditional", "hits": 0}
 
@@ -178,14 +181,15 @@ class FeedServer:
     """Runs the feed server in a child process (so its CPU is not charged to the client being measured)."""
 
     def __init__(self, feeds: int, *, items: int = 20, paragraphs: int = _PARAGRAPHS_PER_ITEM,
-                 rotate: float | None = None, changing: float = 1.0) -> None:
+                 rotate: float | None = None, changing: float = 1.0, start_empty: bool = False) -> None:
         self.feeds = feeds
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(1024)
         self.port = self._sock.getsockname()[1]
         self._proc = multiprocessing.get_context("fork").Process(
-            target=_serve, args=(self._sock, feeds, items, paragraphs, rotate, changing), daemon=True)
+            target=_serve, args=(self._sock, feeds, items, paragraphs, rotate, changing, start_empty),
+            daemon=True)
 
     def url(self, index: int) -> str:
         return f"http://127.0.0.1:{self.port}/feed/{index}.xml"
