@@ -28,5 +28,16 @@ poll: install
 test: install
 	$(BIN)/pytest
 
+# Every benchmark with modest defaults (about 10 minutes on 2 cores); the README's Performance section
+# names the larger runs behind its tables. compare_peers installs urlwatch and rss2email under bench/out/.
+bench: install
+	$(BIN)/python bench/transport_bench.py --feeds 200 --runs 1
+	$(BIN)/python bench/poll_bench.py --feeds 200
+	$(BIN)/python bench/match_bench.py --articles 200 --subs 100,1000
+	$(BIN)/python bench/dedupe_bench.py --sizes 10000 --queries 100
+	$(BIN)/python bench/compare_peers.py --feeds 100
+	$(BIN)/python bench/scale.py --feeds 10000 --window 30 --daemons 1 2
+	$(BIN)/python bench/soak.py --minutes 3 --feeds 200 --warmup 1
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

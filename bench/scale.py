@@ -272,8 +272,14 @@ def main() -> None:
             write_config(config, f"sqlite:///{tmp}/scale.db", server, args.interval, args.concurrency)
             results.append(measure("sqlite-1", config, 1, server, args.window, args.profile, cold=True))
             _print(results[-1])
+        pg = None
         if args.daemons:
-            name, url = create_database()
+            try:
+                pg = create_database()
+            except Exception as exc:  # no server here: the SQLite run still stands
+                print(f"PostgreSQL at {PG_ADMIN} unusable, multi-daemon runs skipped: {type(exc).__name__}: {exc}")
+        if pg is not None:
+            name, url = pg
             try:
                 config = Path(tmp) / "pg.yaml"
                 write_config(config, url, server, args.interval, args.concurrency)
