@@ -28,7 +28,8 @@ from watcher.store import Store, open_store
 from watcher.store.models import Article, Source
 from watcher.store.sources import Outcome, record_outcomes
 
-FAST = DaemonSettings(tick=timedelta(seconds=0.1), lease=timedelta(seconds=0.5), watchdog_ticks=3, dispatch_every=timedelta(seconds=0.2),
+FAST = DaemonSettings(tick=timedelta(seconds=0.1), lease=timedelta(seconds=0.5), watchdog_ticks=3,
+                      dispatch_every=timedelta(seconds=0.2),
                       digest_every=timedelta(seconds=1), grace=timedelta(seconds=3))
 
 
@@ -263,3 +264,17 @@ def test_metrics_helpers_count() -> None:
     metrics.record_poll("x", "ok", 0.3)
     metrics.record_articles(new=1, ignored=2)
     assert metrics.POLLS.labels("x", "ok")._value.get() >= 1
+
+
+def test_settings_come_from_the_config_and_options_win(tmp_path: Path) -> None:
+    from watcher.cli import build_parser
+
+    config = load_config(_write_config(tmp_path / "w.yaml", "sqlite:///x.db", ["a"],
+                                       "daemon: {tick: 7s, lease: 1m, batch: 20}\n"), env={})
+    args = build_parser().parse_args(["run", "--lease", "90s", "--http", "none"])
+    settings = DaemonSettings.from_config(config.daemon, tick=args.tick, lease=args.lease, batch=args.batch,
+                                          watchdog_ticks=args.watchdog_ticks, dispatch_every=args.dispatch_every)
+    assert settings.tick == timedelta(seconds=7) and settings.batch == 20 and settings.watchdog_ticks == 3
+    assert settings.lease == timedelta(seconds=90) and args.http is None
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--batch", "0"])
