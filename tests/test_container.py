@@ -3,7 +3,8 @@
 The Dockerfile's COPY sources must exist and survive .dockerignore; the package is installed from a
 build context holding exactly what the Dockerfile copies before `pip install`, into a fresh virtualenv
 (runtime dependencies come from the project's .venv through a path entry; only the build backend is
-resolved by pip, as in the image build), and the entry command is run from there. The HEALTHCHECK command is run against a local /healthz. The compose
+resolved by pip, as in the image build), and the entry command is run from there. The HEALTHCHECK
+command is run against a local /healthz. The compose
 file and the systemd unit are parsed and their commands checked against the real argument parser.
 """
 
@@ -162,13 +163,13 @@ def installed(dockerfile: list[tuple[str, str]], tmp_path_factory: pytest.TempPa
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
     # Dependencies from the project's environment (offline); the package itself from the context.
-    site = Path(subprocess.check_output([venv / "bin/python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                                        text=True).strip())
+    purelib = "import sysconfig; print(sysconfig.get_path('purelib'))"
+    site = Path(subprocess.check_output([venv / "bin/python", "-c", purelib], text=True).strip())
     (site / "_deps_from_project_venv.pth").write_text(sysconfig.get_path("purelib") + "\n")
     # Built exactly as `docker build` does (isolated build backend from the pyproject's build-system,
     # fetched through this machine's pip configuration); only the runtime dependencies are borrowed.
-    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin/python"), "install", "--quiet", "--no-deps",
-                    str(source)], check=True, timeout=180, cwd=base)
+    subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin/python"), "install", "--quiet",
+                    "--no-deps", str(source)], check=True, timeout=180, cwd=base)
     return venv
 
 

@@ -52,7 +52,8 @@ def test_only_due_and_free_sources_are_claimed(store: Store) -> None:
     assert leases.claim_sources(store, "other2", lease=LEASE, limit=100, now=T0) == []
     # Past the lease, another owner takes them over.
     later = T0 + LEASE + timedelta(seconds=1)
-    assert sorted(leases.claim_sources(store, "other2", lease=LEASE, limit=100, now=later)) == sorted(claimed + ["later", "leased"])
+    taken = leases.claim_sources(store, "other2", lease=LEASE, limit=100, now=later)
+    assert sorted(taken) == sorted(claimed + ["later", "leased"])
 
 
 def test_limit_names_release_and_renew(store: Store) -> None:

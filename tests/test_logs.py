@@ -59,7 +59,8 @@ class EchoingSmtp:
                     conn.sendall(b"250-test\r\n250 AUTH PLAIN\r\n")
                 elif verb == "AUTH":
                     parts = line.split()
-                    decoded = base64.b64decode(parts[2]).decode("utf-8", "replace").replace("\0", " ") if len(parts) > 2 else ""
+                    raw_creds = base64.b64decode(parts[2]) if len(parts) > 2 else b""
+                    decoded = raw_creds.decode("utf-8", "replace").replace("\0", " ")
                     self.credentials.append(decoded)
                     conn.sendall(f"535 5.7.8 rejected credentials:{decoded}\r\n".encode())
                 elif verb == "QUIT":

@@ -241,8 +241,9 @@ class Daemon:
             while not self._stopping.is_set():
                 with self._config_lock:
                     config = self.config
+                enabled = [s.name for s in config.sources if s.enabled]
                 names = leases.claim_sources(self.store, self.owner, lease=self.settings.lease,
-                                             limit=self.settings.batch, names=[s.name for s in config.sources if s.enabled])
+                                             limit=self.settings.batch, names=enabled)
                 if not names:
                     break
                 stats.claimed += len(names)

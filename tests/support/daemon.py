@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # Syllables of made-up words that make every generated article a different story for the
 # near-duplicate detector (real vocabulary from a small pool would make them look alike).
-_SYLLABLES = "ba be bi bo bu da de di do du ka ke ki ko ku la le li lo lu ma me mi mo mu na ne ni no nu ra re ri ro ru sa se si so su ta te ti to tu".split()
+_SYLLABLES = [consonant + vowel for consonant in "bdklmnrst" for vowel in "aeiou"]
 _PAIRS = [("la Tunisie", "le Sénégal"), ("le Maroc", "la Côte d'Ivoire"), ("l'Égypte", "le Kenya"),
           ("l'Algérie", "le Cameroun"), ("le Rwanda", "le Ghana"), ("la Mauritanie", "le Mali")]
 
@@ -165,7 +165,8 @@ def write_config(path: Path, store_url: str, feeds: dict[str, str], *, sink: str
         lines += ["subscriptions:"]
         for i in range(len(sink)):
             mine = ", ".join(n for j, n in enumerate(names) if j % len(sink) == i)
-            lines.append(f'  - {{name: tunisie{i}, any: ["Tunisie"], sources: [{mine}], notify: [{{notifier: sink{i}}}]}}')
+            lines.append(f'  - {{name: tunisie{i}, any: ["Tunisie"], sources: [{mine}], '
+                         f'notify: [{{notifier: sink{i}}}]}}')
     path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return path
 
