@@ -437,3 +437,30 @@ def test_fetch_article_never_keeps_the_feed_text(server: LocalServer, store: Sto
     assert (result.status, result.new) == ("ok", len(sputnik.articles))
     assert article_hits(server, sputnik) == 0
     assert all(a.body and a.body == a.summary for a in articles(store))
+
+
+def test_two_sources_sharing_a_listing_url(server: LocalServer, store: Store) -> None:
+    ecofin = mount(server, "agence-ecofin")
+    with_validators(server)
+    twin = dict(ecofin.source, name="ecofin-twin")
+    config = make_config(store, [ecofin.source, twin])
+    results = by_source(poll(config, store))
+    assert {r.status for r in results.values()} == {"ok"}
+    # One URL is one article: whichever source stored it first, the other finds it already stored.
+    assert sum(r.new for r in results.values()) == len(ecofin.articles)
+    assert sum(r.seen for r in results.values()) == len(ecofin.articles)
+    assert len(articles(store)) == len(ecofin.articles)
+    assert {r.status for r in poll(config, store, due_only=False)} == {"not_modified"}
+
+
+def test_config_sync_adds_updates_and_disables_sources(server: LocalServer, store: Store) -> None:
+    ecofin = mount(server, "agence-ecofin")
+    dba = mount(server, "digital-business-africa")
+    poll(make_config(store, [ecofin.source, dba.source]), store)
+    moved = dict(dba.source, url=server.url("/moved.xml"))
+    server.routes["/moved.xml"] = (500, {}, b"")
+    results = by_source(poll(make_config(store, [moved]), store))  # ecofin removed, dba moved
+    assert set(results) == {"digital-business-africa"}  # a changed URL is due at once
+    assert not source_row(store, "agence-ecofin").enabled
+    assert source_row(store, "digital-business-africa").url == server.url("/moved.xml")
+    assert len(articles(store, "agence-ecofin")) == len(ecofin.articles)  # history stays

@@ -20,7 +20,8 @@ COLUMNS = [
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("poll", help="poll the due sources once (or the named ones) and store new articles")
-    parser.add_argument("--source", action="append", metavar="NAME", help="poll this source now, due or not (repeatable)")
+    parser.add_argument("--source", action="append", metavar="NAME",
+                        help="poll this source now, due or not (repeatable)")
     parser.add_argument("--all", action="store_true", help="poll every enabled source now, due or not")
     parser.add_argument("--format", choices=("table", "json"), default="table")
     parser.set_defaults(func=run)

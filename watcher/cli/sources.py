@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import sys
 from typing import Any
 
 from watcher.cli.context import Context

@@ -166,17 +166,22 @@ def load_validators(session: Session, urls: Iterable[str]) -> dict[str, Validato
 
 def save_validators(session: Session, items: dict[str, Validators], at: datetime,
                     known: dict[str, Validators] | None = None) -> None:
-    """Store validators per URL (insert or update); URLs whose validators did not change are skipped."""
+    """Store validators per URL (insert or update); URLs whose validators equal `known` are skipped.
+
+    `known` only saves work; whether a row exists is asked of the store, so two sources sharing one
+    URL (or another process) cannot make an insert collide.
+    """
     changed = {url: v for url, v in items.items() if known is None or known.get(url) != v}
     if not changed:
         return
-    existing = set() if known is None else {url for url in changed if url in known}
-    if known is None:
-        existing = set(session.scalars(select(HttpCache.url).where(HttpCache.url.in_(list(changed)))))
-    for url, v in changed.items():
-        if url in existing:
-            session.execute(update(HttpCache).where(HttpCache.url == url).values(
-                etag=v.etag, last_modified=v.last_modified, updated_at=at))
-        else:
-            session.add(HttpCache(url=url, etag=v.etag, last_modified=v.last_modified, updated_at=at))
+    urls = list(changed)
+    existing: set[str] = set()
+    for start in range(0, len(urls), 500):
+        existing.update(session.scalars(select(HttpCache.url).where(HttpCache.url.in_(urls[start:start + 500]))))
+    updates = [{"url": url, "etag": v.etag, "last_modified": v.last_modified, "updated_at": at}
+               for url, v in changed.items() if url in existing]
+    if updates:
+        session.execute(update(HttpCache), updates)  # one executemany, by primary key
+    session.add_all(HttpCache(url=url, etag=v.etag, last_modified=v.last_modified, updated_at=at)
+                    for url, v in changed.items() if url not in existing)
     session.flush()
