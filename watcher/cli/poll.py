@@ -84,7 +84,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         rows = [{k: v for k, v in row.items() if k != "error_shown"} for row in rows]
     render(rows, COLUMNS, args.format, ctx.out, total_width=120)
     if args.format == "table":
-        failed = sum(r.status == "error" for r in results)
+        failed = [r for r in results if r.status == "error"]
         ctx.out.write(f"{len(results)} sources polled: {sum(r.new for r in results)} new articles, "
-                      f"{failed} failed\n")
+                      f"{len(failed)} failed\n")
+        for result in failed:  # the table cuts long errors; here they are whole
+            ctx.out.write(f"  {result.source}: {result.error_kind} error: {result.error}\n")
     return 0
