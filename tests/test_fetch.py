@@ -120,8 +120,10 @@ def test_304_without_validators_keeps_the_ones_sent(server: LocalServer) -> None
 
 def test_extra_headers_are_sent(server: LocalServer) -> None:
     server.routes["/x"] = (200, {}, b"ok")
-    run(fetch(server.url("/x"), headers={"Accept-Language": "fr"}))
-    assert server.hits("/x")[0].headers["accept-language"] == "fr"
+    run(fetch(server.url("/x"), headers={"Accept-Language": "fr", "user-agent": "Custom/1.0"}))
+    request = server.hits("/x")[0]
+    assert request.headers["accept-language"] == "fr"
+    assert request.headers["user-agent"] == "Custom/1.0"  # replaced, not sent twice
 
 
 # ---- status classification ------------------------------------------------------------------------

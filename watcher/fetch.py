@@ -467,7 +467,11 @@ class Fetcher:
             raise FetchError(url, "permanent", "not an absolute http(s) URL")
         total = _seconds(timeout) or self.timeout
         cap = max_bytes or self.max_bytes
-        extra = dict(headers or {})
+        extra = dict(self._base_headers)
+        for key, value in (headers or {}).items():  # a source's own headers win, whatever their case
+            for same in [k for k in extra if k.lower() == key.lower()]:
+                del extra[same]
+            extra[key] = value
         if etag:
             extra["If-None-Match"] = etag
         if last_modified:
@@ -553,7 +557,7 @@ class Fetcher:
                         cap: int) -> _Raw:
         connect = min(self.connect_timeout, total)
         read = min(self.read_timeout or total, total)
-        request = httpx.Request("GET", url, headers={**self._base_headers, **headers},
+        request = httpx.Request("GET", url, headers=headers,
                                 extensions={"timeout": {"connect": connect, "read": read}})
         try:
             response = await self.transport.handle_async_request(request)
