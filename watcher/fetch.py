@@ -10,7 +10,8 @@ httpx-aiohttp transport 0.64 s / 0.54 s (0.35 / 0.24 without aiohttp's `trust_en
 thread hops per request); this module's transport sent directly 0.20 s / 0.12 s, and `Fetcher.get`
 with every limit, robots.txt and decoding 0.21-0.27 s / 0.17 s; bare aiohttp 0.16-0.24 s / 0.07-0.14 s.
 So `get()` builds an `httpx.Request` and hands it straight to `AiohttpTransport` (the httpx client layer
-adds ~0.1 ms per request for cookies, auth and hooks this path does not use), and `Fetcher.client` is an `httpx.AsyncClient` on the same transport and connection pool for anyone who wants the full API.
+adds ~0.1 ms per request for cookies, auth and hooks this path does not use), and `Fetcher.client` is an
+`httpx.AsyncClient` on the same transport and connection pool for anyone who wants the full API.
 
 Decisions worth knowing:
 - The transport never decompresses: `get()` inflates gzip/deflate/br itself, incrementally, with the size
