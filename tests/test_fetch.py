@@ -478,6 +478,21 @@ def test_politeness_delay_spaces_requests_to_one_host(server: LocalServer) -> No
     assert len(gaps) == 2 and min(gaps) >= 0.14
 
 
+def test_robots_crawl_delay_spaces_requests(server: LocalServer) -> None:
+    gauge = Gauge(0.0)
+    # urllib.robotparser reads whole seconds only, so this costs the test one second.
+    server.routes["/robots.txt"] = (200, {}, b"User-agent: *\nCrawl-delay: 1\nDisallow: /private/\n")
+    server.routes["/p"] = gauge
+
+    async def go() -> None:
+        async with Fetcher(per_host=4) as fetcher:
+            await asyncio.gather(*(fetcher.get(server.url(f"/p?i={i}")) for i in range(2)))
+
+    run(go())
+    first, second = sorted(gauge.starts)
+    assert second - first >= 0.95
+
+
 # ---- proxies --------------------------------------------------------------------------------------
 
 def test_http_proxy_variable_is_honoured(server: LocalServer, monkeypatch: pytest.MonkeyPatch) -> None:
