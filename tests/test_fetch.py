@@ -317,6 +317,21 @@ def test_endless_body_is_stopped_at_the_cap() -> None:
     assert sum(sent) < 5_000_000  # the client hung up soon after the cap
 
 
+def test_body_cut_short_is_transient() -> None:
+    async def short(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n<rss>only the start")
+        await writer.drain()
+
+    async def go() -> FetchError:
+        async with raw_server(short) as base:
+            with pytest.raises(FetchError) as info:
+                await fetch(base + "/feed", robots=False)
+            return info.value
+
+    error = run(go())
+    assert error.kind == "transient" and "body" in error.reason
+
+
 BOMB_SIZE = 60 * 1024**2  # inflates to 60 MB, well past the 10 MB default cap
 
 
