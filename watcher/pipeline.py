@@ -350,8 +350,15 @@ def _unique(entries: Sequence[Entry], before: Sequence[_Candidate] = ()) -> list
     return out
 
 
+def entry_hash(entry: Entry) -> str:
+    """What a source said about an item (title and text); a change means the item was corrected."""
+    text = f"{entry.title}\0{entry.content or entry.summary or ''}"
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
 def _new_entries(ctx: PollContext, source: SourceConfig, candidates: Sequence[_Candidate]) -> list[_Candidate]:
-    """The candidates not stored yet: neither this source's guid nor the canonical URL is known.
+    """The candidates to read: not stored yet (neither this source's guid nor the canonical URL is
+    known), or stored but changed since (a correction: its entry hash differs).
 
     Guids first (an unchanged listing is settled by one indexed query, without computing a single
     canonical URL), then canonical URLs of what is left (the same article under another guid, or
@@ -361,10 +368,11 @@ def _new_entries(ctx: PollContext, source: SourceConfig, candidates: Sequence[_C
         return []
     # A plain connection and prebuilt statements: this runs once per listing, hot on every cycle.
     with ctx.store.engine.connect() as conn:
-        known = _stored(conn, _GUIDS_STORED, [c.guid for c in candidates], source=source.name)
+        known = _stored_hashes(conn, [c.guid for c in candidates], source.name)
+        corrected = [c for c in candidates if known.get(c.guid) not in (None, entry_hash(c.entry))]
         left = [c for c in candidates if c.guid not in known]
         if not left:
-            return []
+            return corrected
         keys: set[str] = set()
         unique = []
         for candidate in left:
@@ -373,12 +381,21 @@ def _new_entries(ctx: PollContext, source: SourceConfig, candidates: Sequence[_C
                 keys.add(candidate.key)
                 unique.append(candidate)
         stored = _stored(conn, _URLS_STORED, list(keys))
-    return [c for c in unique if c.key not in stored]
+    return corrected + [c for c in unique if c.key not in stored]
 
 
-_GUIDS_STORED = select(Article.guid).where(Article.source == bindparam("source"),
-                                           Article.guid.in_(bindparam("values", expanding=True)))
+_GUIDS_STORED = select(Article.guid, Article.entry_hash).where(
+    Article.source == bindparam("source"), Article.guid.in_(bindparam("values", expanding=True)))
 _URLS_STORED = select(Article.canonical_url).where(Article.canonical_url.in_(bindparam("values", expanding=True)))
+
+
+def _stored_hashes(conn: Connection, guids: list[str], source: str) -> dict[str, str | None]:
+    """This source's stored guids among `guids`, each with the entry hash it was stored with."""
+    found: dict[str, str | None] = {}
+    for start in range(0, len(guids), _LOOKUP_CHUNK):
+        chunk = {"values": guids[start:start + _LOOKUP_CHUNK], "source": source}
+        found.update((guid, hash_) for guid, hash_ in conn.execute(_GUIDS_STORED, chunk))
+    return found
 
 
 def _stored(conn: Connection, statement: Select[Any], values: list[str], **params: Any) -> set[str]:
@@ -474,7 +491,7 @@ def _make_draft(source: SourceConfig, entry: Entry, *, title: str, body: str, pu
                 author: str | None, language: str | None, canonical: str | None = None) -> Draft:
     return Draft(source=source.name, guid=entry.guid or entry.url, title=title or "", body=body,
                  url=entry.url, origin=source.kind, canonical_url=canonical, summary=entry.summary,
-                 author=author, language=language, published_at=published)
+                 author=author, language=language, published_at=published, entry_hash=entry_hash(entry))
 
 
 # ---- synchronous entry point ----------------------------------------------------------------------
