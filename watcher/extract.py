@@ -10,6 +10,7 @@ selectors, block elements, language hints) live in watcher/data/extract.yaml.
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import logging
 import re
@@ -409,12 +410,17 @@ def _declared_language(soup: Tag) -> str | None:
     return None
 
 
+@functools.cache
+def _language_hints() -> dict[str, frozenset[str]]:
+    return {lang: frozenset(hints) for lang, hints in _tables()["language_hints"].items()}
+
+
 def guess_language(text: str) -> str | None:
     """A cheap guess from frequent short words (watcher/data/extract.yaml); None when unsure."""
     words = [w.lower() for w in _WORD.findall(text[:4000])]
     if len(words) < 8:
         return None
-    scores = {lang: sum(1 for w in words if w in set(hints)) for lang, hints in _tables()["language_hints"].items()}
+    scores = {lang: sum(1 for w in words if w in hints) for lang, hints in _language_hints().items()}
     best = max(scores, key=lambda lang: scores[lang])
     ranked = sorted(scores.values(), reverse=True)
     return best if ranked[0] >= 3 and ranked[0] >= 2 * ranked[1] else None
