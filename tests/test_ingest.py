@@ -125,3 +125,27 @@ def test_duplicates_within_one_batch(env: tuple[Config, Store, Ingestor]) -> Non
     with store.session() as s:
         result = ingestor.ingest(s, [draft(), draft()])
     assert (result.new, result.unchanged) == (1, 1) and count(store, Article) == 1
+
+
+def test_a_story_and_its_copy_in_one_batch(env: tuple[Config, Store, Ingestor]) -> None:
+    _, store, ingestor = env
+    with store.session() as s:
+        result = ingestor.ingest(s, [draft(), draft(source="b", guid="b-1", url="https://site-b.example/y", body=REWRITE)])
+    assert (result.new, result.copies, result.alerts) == (1, 1, 1)
+    with store.session() as s:
+        story = s.scalars(select(Story)).one()
+        first = s.scalars(select(Article).order_by(Article.id)).first()
+        assert story.representative_id == first.id and first.source == "a"
+
+
+def test_a_race_with_another_process_stores_the_rest(env: tuple[Config, Store, Ingestor], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another daemon stored an item between our lookup and our write: the batch falls back, nothing is lost."""
+    _, store, ingestor = env
+    with store.session() as s:
+        ingestor.ingest(s, [draft()])
+    monkeypatch.setattr("watcher.ingest._existing", lambda session, drafts: {})  # the lookup misses it
+    other = draft(guid="a-2", url="https://site-a.example/foot", title="Football : le Mali bat le Sénégal", body=FOOTBALL)
+    with store.session() as s:
+        result = ingestor.ingest(s, [draft(), other])
+    assert (result.unchanged, result.new) == (1, 1)
+    assert count(store, Article) == 2

@@ -20,7 +20,7 @@ from watcher import dedupe, outbox
 from watcher.clock import now
 from watcher.config import Config
 from watcher.matching import Matcher
-from watcher.relevance import Classifier
+from watcher.relevance import Classifier, Relevance
 from watcher.store.models import Article, ArticleRevision, Story
 from watcher.text import fold, token_string
 from watcher.urls import canonical_url
@@ -104,66 +104,64 @@ class Ingestor:
         return len(rows)
 
     def ingest(self, session: Session, drafts: Sequence[Draft], *, silent: bool = False) -> IngestResult:
-        """Store `drafts` in the caller's transaction; `silent` stores without alerting (flood guard)."""
+        """Store `drafts` in the caller's transaction; `silent` stores without alerting (flood guard).
+
+        New articles are decided one by one (a story can start and gain a copy within one batch),
+        then written together: two flushes for the whole batch, not two per article. If another
+        process stored one of them meanwhile (a unique key fails), they are stored one at a time.
+        """
         self.refresh(session)
         result = IngestResult()
         known = _existing(session, drafts)
+        batch = _Batch()
         for draft in drafts:
             canonical = draft.canonical()
             existing = known.get(("guid", draft.source, draft.guid)) or (canonical and known.get(("url", canonical)))
             if existing is not None:
                 _apply_correction(session, existing, draft, result, self.index)
-                continue
-            # Tokenised once: relevance and matching both read these token strings.
-            docs = (token_string(draft.title), token_string(draft.body))
-            try:
-                with session.begin_nested():
-                    article = self._store_new(session, draft, canonical, docs, result)
-            except IntegrityError:  # another process stored the same item a moment ago
+            elif batch.seen(draft, canonical):
                 result.unchanged += 1
-                continue
-            known[("guid", draft.source, draft.guid)] = article
-            if canonical:
-                known[("url", canonical)] = article
+            else:
+                self._plan(batch, draft, canonical)
+        if not batch.items:
+            return result
+        try:
+            with session.begin_nested():
+                articles = batch.write(session)
+        except IntegrityError:  # another process stored some of these a moment ago
+            if len(batch.items) == 1:
+                result.unchanged += 1
+                return result
+            for item in batch.items:
+                result.add(self.ingest(session, [item.draft], silent=silent))
+            return result
+        for item, article in zip(batch.items, articles):
+            self._stored(item, article, result)
             if article.status == "relevant":
-                result.alerts += self._enqueue(session, article, docs, silent)
+                result.alerts += self._enqueue(session, article, item.docs, silent)
         return result
 
-    def _store_new(self, session: Session, draft: Draft, canonical: str | None, docs: tuple[str, str],
-                   result: IngestResult) -> Article:
-        relevance = self.classifier.classify_tokens(*docs)
+    def _plan(self, batch: _Batch, draft: Draft, canonical: str | None) -> None:
+        """Classify and fingerprint a new article and decide its story (stored, or new in this batch)."""
+        docs = (token_string(draft.title), token_string(draft.body))  # read by relevance and matching
         content_hash = dedupe.fingerprint(draft.title, draft.body)
         signature = dedupe.signature(draft.title, draft.body)
         duplicate = self.index.find(content_hash, signature, draft.published_at)
-        if duplicate is None:
-            story = Story(title=draft.title, created_at=now(), published_at=draft.published_at)
-            session.add(story)
-            session.flush()
-            story_id = story.id
-        else:
-            story, story_id = None, duplicate.story_id
-        article = Article(
-            source=draft.source, origin=draft.origin, url=draft.url, canonical_url=canonical, guid=draft.guid,
-            title=draft.title, body=draft.body, summary=draft.summary, author=draft.author,
-            language=draft.language, published_at=draft.published_at, fetched_at=now(),
-            content_hash=content_hash, signature=signature, entry_hash=draft.entry_hash, relevance=relevance.score,
-            relevance_terms=list(relevance.terms), status="relevant" if relevance.relevant else "ignored",
-            story_id=story_id,
-        )
-        session.add(article)
-        session.flush()
-        if story is not None:
-            story.representative_id = article.id
+        batch.add(_Planned(draft, canonical, docs, self.classifier.classify_tokens(*docs), content_hash, signature,
+                           duplicate.story_id if duplicate else None, duplicate.kind if duplicate else None))
+
+    def _stored(self, item: _Planned, article: Article, result: IngestResult) -> None:
+        if item.first_of_story:
             result.new += 1
         else:
             result.copies += 1
-            log.info("article.duplicate", extra={"article": article.id, "story": story_id, "kind": duplicate.kind})
+            log.info("article.duplicate", extra={"article": article.id, "story": article.story_id, "kind": item.kind})
         result.ignored += article.status == "ignored"
         result.article_ids.append(article.id)
-        self.index.add(article.id, story_id, content_hash, signature, draft.published_at)
+        assert article.story_id is not None
+        self.index.add(article.id, article.story_id, item.content_hash, item.signature, item.draft.published_at)
         self._seen_id = max(self._seen_id, article.id)
-        log.info("article.stored", extra={"article": article.id, "source": draft.source, "status": article.status})
-        return article
+        log.info("article.stored", extra={"article": article.id, "source": article.source, "status": article.status})
 
     def _enqueue(self, session: Session, article: Article, docs: tuple[str, str], silent: bool) -> int:
         matches = self.matcher.match_document(docs[0] + docs[1], article.source, article.relevance)
@@ -174,6 +172,76 @@ class Ingestor:
             session, story_id=article.story_id, article_id=article.id, published_at=article.published_at,
             matches=matches, config=self.config, silent=silent,
         )
+
+
+@dataclass
+class _Planned:
+    """A new article, decided but not yet written."""
+
+    draft: Draft
+    canonical: str | None
+    docs: tuple[str, str]
+    relevance: Relevance
+    content_hash: str
+    signature: bytes
+    story_id: int | None  # an already stored story it joins, or None: a story new in this batch
+    kind: str | None  # "exact" | "near" when it joins a story
+    batch_story: int = -1  # with story_id None: which of the batch's new stories
+    first_of_story: bool = False
+
+
+@dataclass
+class _Batch:
+    """New articles of one ingest call, with a small index of the stories they start among themselves."""
+
+    items: list[_Planned] = field(default_factory=list)
+    stories: list[Story] = field(default_factory=list)
+    keys: set[tuple[str, ...]] = field(default_factory=set)
+    index: dedupe.StoryIndex = field(default_factory=dedupe.StoryIndex)
+
+    def seen(self, draft: Draft, canonical: str | None) -> bool:
+        """True when this batch already holds the same item (same guid, or same canonical URL)."""
+        keys = {("guid", draft.source, draft.guid)} | ({("url", canonical)} if canonical else set())
+        if keys & self.keys:
+            return True
+        self.keys |= keys
+        return False
+
+    def add(self, item: _Planned) -> None:
+        draft = item.draft
+        if item.story_id is None:
+            duplicate = self.index.find(item.content_hash, item.signature, draft.published_at)
+            if duplicate is not None:
+                item.batch_story, item.kind = duplicate.story_id, duplicate.kind
+            else:
+                item.batch_story, item.first_of_story = len(self.stories), True
+                self.stories.append(Story(title=draft.title, created_at=now(), published_at=draft.published_at))
+            self.index.add(len(self.items), item.batch_story, item.content_hash, item.signature, draft.published_at)
+        self.items.append(item)
+
+    def write(self, session: Session) -> list[Article]:
+        """Insert the batch's stories, then its articles, then point each story at its first article."""
+        session.add_all(self.stories)
+        session.flush()
+        articles = [_article(item, item.story_id if item.story_id is not None else self.stories[item.batch_story].id)
+                    for item in self.items]
+        session.add_all(articles)
+        session.flush()
+        for item, article in zip(self.items, articles):
+            if item.first_of_story:
+                self.stories[item.batch_story].representative_id = article.id
+        return articles
+
+
+def _article(item: _Planned, story_id: int) -> Article:
+    draft, relevance = item.draft, item.relevance
+    return Article(
+        source=draft.source, origin=draft.origin, url=draft.url, canonical_url=item.canonical, guid=draft.guid,
+        title=draft.title, body=draft.body, summary=draft.summary, author=draft.author, language=draft.language,
+        published_at=draft.published_at, fetched_at=now(), content_hash=item.content_hash, signature=item.signature,
+        entry_hash=draft.entry_hash, relevance=relevance.score, relevance_terms=list(relevance.terms),
+        status="relevant" if relevance.relevant else "ignored", story_id=story_id,
+    )
 
 
 def _existing(session: Session, drafts: Sequence[Draft]) -> dict[tuple[str, ...], Article]:
