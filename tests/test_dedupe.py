@@ -286,3 +286,15 @@ def test_one_word_article_is_indexed() -> None:
     index.add(1, 100, *_article("Coopération"), T0)
     assert index.find(*_article("coopération !"), T0) == Duplicate("exact", 100, 1, 1.0)
     assert index.find(*_article("Partenariat"), T0) is None
+
+
+@pytest.mark.parametrize("title,body", [
+    ("L’Iran offre au Mali ses compétences", "Le ministère malien de la Communication a annoncé la volonté de l’Iran " * 5),
+    ("Titre seul, corps court", "Trois mots ici."),
+    ("", ""),
+])
+def test_keys_from_tokens_agree_with_fingerprint_and_signature(title: str, body: str) -> None:
+    """Ingest computes both keys from words it already tokenised; they must equal the text-based ones."""
+    from watcher.text import tokens
+
+    assert dedupe.keys(tokens(title), tokens(body)) == (dedupe.fingerprint(title, body), dedupe.signature(title, body))

@@ -98,16 +98,26 @@ class Duplicate:
     similarity: float    # 1.0 for exact; estimated Jaccard of the 3-shingle sets for near
 
 
-def _words(title: str, body: str) -> list[str]:
-    words = tokens(body or "")
-    if len(words) < MIN_BODY_TOKENS:
-        words = tokens(title or "") + words
-    return words
+def _words(title_words: Sequence[str], body_words: Sequence[str]) -> list[str]:
+    """The words that identify an article: its body, with the title in front when the body is short."""
+    if len(body_words) < MIN_BODY_TOKENS:
+        return [*title_words, *body_words]
+    return list(body_words)
+
+
+def keys(title_words: Sequence[str], body_words: Sequence[str]) -> tuple[str, bytes]:
+    """fingerprint() and signature() from words already tokenised with watcher.text.tokens()."""
+    words = _words(title_words, body_words)
+    return _fingerprint(words), _signature(words)
 
 
 def fingerprint(title: str, body: str) -> str:
     """Exact-duplicate key (64 hex chars): case-, accent-, whitespace- and punctuation-insensitive."""
-    return hashlib.sha256(" ".join(_words(title, body)).encode("utf-8")).hexdigest()
+    return _fingerprint(_words(tokens(title or ""), tokens(body or "")))
+
+
+def _fingerprint(words: Sequence[str]) -> str:
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
 
 
 def _minhash(words: Sequence[str]) -> np.ndarray | None:
@@ -128,7 +138,11 @@ def _minhash(words: Sequence[str]) -> np.ndarray | None:
 
 def signature(title: str, body: str) -> bytes:
     """Near-duplicate signature as bytes (b"" when the article has no words at all)."""
-    values = _minhash(_words(title, body))
+    return _signature(_words(tokens(title or ""), tokens(body or "")))
+
+
+def _signature(words: Sequence[str]) -> bytes:
+    values = _minhash(words)
     if values is None:
         return b""
     return bytes([SIGNATURE_VERSION]) + values.astype("<u2").tobytes()

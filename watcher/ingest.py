@@ -143,9 +143,9 @@ class Ingestor:
 
     def _plan(self, batch: _Batch, draft: Draft, canonical: str | None) -> None:
         """Classify and fingerprint a new article and decide its story (stored, or new in this batch)."""
-        docs = (token_string(draft.title), token_string(draft.body))  # read by relevance and matching
-        content_hash = dedupe.fingerprint(draft.title, draft.body)
-        signature = dedupe.signature(draft.title, draft.body)
+        # Tokenised once: relevance and matching read the token strings, dedupe their words.
+        docs = (token_string(draft.title), token_string(draft.body))
+        content_hash, signature = dedupe.keys(docs[0].split(), docs[1].split())
         duplicate = self.index.find(content_hash, signature, draft.published_at)
         batch.add(_Planned(draft, canonical, docs, self.classifier.classify_tokens(*docs), content_hash, signature,
                            duplicate.story_id if duplicate else None, duplicate.kind if duplicate else None))
