@@ -182,6 +182,23 @@ def test_unchanged_listing_without_304_stores_nothing_and_fetches_no_page(server
     assert article_hits(server, ecofin) == pages
 
 
+def test_an_unchanged_listing_is_not_parsed_again_even_by_a_new_process(
+        server: LocalServer, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The body digest lives in the store: a fresh `watcher poll` skips byte-identical listings too."""
+    ecofin = mount(server, "agence-ecofin")
+    config = make_config(store, [ecofin.source])
+    poll(config, store)
+    restarted = open_store(config.store.url)  # a new Store: no state carried over in this process
+
+    def no_parsing(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a byte-identical listing was parsed again")
+
+    monkeypatch.setattr("watcher.sources.feed.FeedKind.parse_listing", no_parsing)
+    result = poll(config, restarted, due_only=False)[0]
+    assert (result.status, result.new, result.seen) == ("ok", 0, len(ecofin.articles))
+    restarted.close()
+
+
 def test_items_already_stored_are_not_fetched_again(server: LocalServer, store: Store) -> None:
     sputnik = mount(server, "sputnik-afrique")
     feed_path = sputnik.source["url"][len(server.base):]

@@ -12,8 +12,9 @@ PollResult and never touches the others.
 
 Consistency rules: a listing's new validators are stored only in (or after) the transaction that
 stored its articles, and not at all when an article page failed, so a 304 never hides an article that
-was not stored. Byte-identical listings (servers that ignore conditional headers) are recognised by a
-digest kept in memory per store and skip parsing; the digest is only remembered for a clean poll.
+was not stored. Byte-identical listings (servers that ignore conditional headers) are recognised by the
+body digest stored with the validators and skip parsing, in the daemon and in a fresh `watcher poll`
+alike; like the validators, the digest is only saved after a clean poll.
 Health (success, failure, backoff, next poll) is written by `record_results`, in one transaction for a
 whole batch: `poll_sources` does it, the daemon polling its claimed sources gets it through `poll`.
 """
@@ -84,47 +85,20 @@ class PollResult:
 
 
 @dataclass
-class _Digest:
-    digest: bytes
-    entries: int
-
-
-class ListingMemory:
-    """Per-store, per-process memory of the last clean listing body per URL (digest and entry count)."""
-
-    def __init__(self, size: int = 200_000) -> None:
-        self._items: dict[str, _Digest] = {}
-        self._size = size
-
-    def same(self, url: str, digest: bytes) -> _Digest | None:
-        item = self._items.get(url)
-        return item if item is not None and item.digest == digest else None
-
-    def remember(self, url: str, digest: bytes, entries: int) -> None:
-        if len(self._items) >= self._size:
-            self._items.pop(next(iter(self._items)))
-        self._items[url] = _Digest(digest, entries)
-
-    def forget(self, url: str) -> None:
-        self._items.pop(url, None)
-
-
-@dataclass
 class _StoreState:
     ingestor: Ingestor
-    listings: ListingMemory
     robots: dict[str, Any]
 
 
 # Compiled state kept per open Store for the life of the process (the daemon calls `poll` every tick:
-# the ingestor's story index, the listing digests and the robots.txt cache survive between calls).
+# the ingestor's story index and the robots.txt cache survive between calls).
 _STATE: weakref.WeakKeyDictionary[Store, _StoreState] = weakref.WeakKeyDictionary()
 
 
 def _state_for(config: Config, store: Store) -> _StoreState:
     state = _STATE.get(store)
     if state is None:
-        state = _STATE[store] = _StoreState(Ingestor(config), ListingMemory(), {})
+        state = _STATE[store] = _StoreState(Ingestor(config), {})
     elif state.ingestor.config is not config:
         state.ingestor.reload(config)
     return state
@@ -138,7 +112,6 @@ class PollContext:
     store: Store
     fetcher: Fetcher
     ingestor: Ingestor
-    listings: ListingMemory = field(default_factory=ListingMemory)
     on_result: Callable[[PollResult], None] | None = None
     rng: random.Random = field(default_factory=random.Random)
     # Preloaded by poll_sources for the batch (one query instead of one per source).
@@ -149,10 +122,9 @@ class PollContext:
 
     @classmethod
     def create(cls, config: Config, store: Store, fetcher: Fetcher, **kwargs: Any) -> PollContext:
-        """A context sharing this process's compiled state for `store` (ingestor, listing digests)."""
+        """A context sharing this process's compiled state for `store` (the ingestor)."""
         state = _state_for(config, store)
-        return cls(config=config, store=store, fetcher=fetcher, ingestor=state.ingestor,
-                   listings=state.listings, **kwargs)
+        return cls(config=config, store=store, fetcher=fetcher, ingestor=state.ingestor, **kwargs)
 
 
 def make_fetcher(config: Config, store: Store | None = None, **overrides: Any) -> Fetcher:
@@ -236,12 +208,10 @@ async def _poll(ctx: PollContext, source: SourceConfig, result: PollResult) -> N
     if response.not_modified:
         result.status = "not_modified"
         return
-    fresh = Validators(response.etag, response.last_modified)
-    digest = hashlib.blake2b(response.body, digest_size=16).digest()
-    same = ctx.listings.same(url, digest)
-    if same is not None:  # byte-identical to the last clean poll: nothing can be new
-        result.seen = same.entries
-        _defer_validators(ctx, url, fresh, known)
+    digest = hashlib.blake2b(response.body, digest_size=16).hexdigest()
+    if known is not None and known.digest == digest:  # byte-identical to the last clean poll: nothing is new
+        result.seen = known.entries
+        _defer_validators(ctx, url, Validators(response.etag, response.last_modified, digest, known.entries), known)
         return
     kind = get_kind(source.kind)
     listing = kind.parse_listing(response.body, response.final_url, response.content_type, source)
@@ -264,6 +234,8 @@ async def _poll(ctx: PollContext, source: SourceConfig, result: PollResult) -> N
             break  # older pages hold older items: the rest was seen before
         page_url = more.next_url
     result.seen = len(entries) - len(candidates)
+    # Saved only after a clean poll (below): a digest must never hide an item that was not stored.
+    fresh = Validators(response.etag, response.last_modified, digest, len(entries))
     drafts = await _drafts(ctx, source, [c.entry for c in candidates], result)
     clean = result.errors == 0
     if drafts:
@@ -278,10 +250,6 @@ async def _poll(ctx: PollContext, source: SourceConfig, result: PollResult) -> N
         metrics.record_articles(new=stored.new, duplicate=stored.copies, ignored=stored.ignored)
     elif clean:
         _defer_validators(ctx, url, fresh, known)
-    if clean:
-        ctx.listings.remember(url, digest, len(entries))
-    else:
-        ctx.listings.forget(url)
 
 
 async def _get(ctx: PollContext, source: SourceConfig, url: str, known: Validators | None) -> Response:

@@ -76,6 +76,10 @@ class HttpCache(Base):
     url: Mapped[str] = mapped_column(String(2000), primary_key=True)
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
+    # Digest of the last cleanly processed body and its entry count: a server that ignores conditional
+    # headers and sends the same bytes again costs no parsing, in the daemon and in a fresh process.
+    body_digest: Mapped[str | None] = mapped_column(String(32))
+    entries: Mapped[int | None]
     updated_at: Mapped[datetime]
 
 

@@ -27,8 +27,12 @@ MAX_ERROR_CHARS = 2000
 
 @dataclass(frozen=True)
 class Validators:
+    """What the store remembers of a URL's last clean fetch: conditional-GET validators, body digest."""
+
     etag: str | None
     last_modified: str | None
+    digest: str | None = None
+    entries: int = 0
 
 
 @dataclass
@@ -158,9 +162,10 @@ def load_validators(session: Session, urls: Iterable[str]) -> dict[str, Validato
     found: dict[str, Validators] = {}
     for start in range(0, len(wanted), 500):  # stay under every backend's bound-parameter limit
         chunk = wanted[start:start + 500]
-        for url, etag, last_modified in session.execute(
-                select(HttpCache.url, HttpCache.etag, HttpCache.last_modified).where(HttpCache.url.in_(chunk))):
-            found[url] = Validators(etag, last_modified)
+        for url, etag, last_modified, digest, entries in session.execute(
+                select(HttpCache.url, HttpCache.etag, HttpCache.last_modified, HttpCache.body_digest,
+                       HttpCache.entries).where(HttpCache.url.in_(chunk))):
+            found[url] = Validators(etag, last_modified, digest, entries or 0)
     return found
 
 
@@ -178,10 +183,10 @@ def save_validators(session: Session, items: dict[str, Validators], at: datetime
     existing: set[str] = set()
     for start in range(0, len(urls), 500):
         existing.update(session.scalars(select(HttpCache.url).where(HttpCache.url.in_(urls[start:start + 500]))))
-    updates = [{"url": url, "etag": v.etag, "last_modified": v.last_modified, "updated_at": at}
-               for url, v in changed.items() if url in existing]
+    rows = {url: {"url": url, "etag": v.etag, "last_modified": v.last_modified, "body_digest": v.digest,
+                  "entries": v.entries, "updated_at": at} for url, v in changed.items()}
+    updates = [row for url, row in rows.items() if url in existing]
     if updates:
         session.execute(update(HttpCache), updates)  # one executemany, by primary key
-    session.add_all(HttpCache(url=url, etag=v.etag, last_modified=v.last_modified, updated_at=at)
-                    for url, v in changed.items() if url not in existing)
+    session.add_all(HttpCache(**row) for url, row in rows.items() if url not in existing)
     session.flush()
