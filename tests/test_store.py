@@ -73,3 +73,24 @@ def test_sqlite_pragmas(tmp_path) -> None:  # type: ignore[no-untyped-def]
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     store.close()
+
+
+def test_head_revision_follows_alembic() -> None:
+    """open_store reads the head from file names to avoid importing alembic; alembic must agree."""
+    from alembic.script import ScriptDirectory
+
+    from watcher.store.db import MIGRATIONS, head_revision
+
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def test_open_store_upgrades_an_older_schema(store_url: str) -> None:
+    from watcher.store.db import head_revision, stored_revision
+
+    engine = make_engine(store_url)
+    upgrade(engine, "0001")
+    assert stored_revision(engine) == "0001"
+    engine.dispose()
+    store = open_store(store_url)
+    assert stored_revision(store.engine) == head_revision()
+    store.close()

@@ -26,7 +26,6 @@ from urllib.parse import urljoin
 import charset_normalizer
 import lxml.etree
 import lxml.html
-import trafilatura
 import yaml
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, Tag
 from bs4.element import Comment, Declaration, Doctype, NavigableString, ProcessingInstruction
@@ -456,6 +455,8 @@ def _drop_junk(element: Tag) -> None:
 
 
 def _trafilatura(text: str, url: str) -> list[str]:
+    import trafilatura  # imported on first use: ~25 MB that sites with selectors never need
+
     try:
         result = trafilatura.extract(text, url=url, output_format="txt", include_comments=False,
                                      include_tables=False, favor_precision=True, deduplicate=False)

@@ -20,7 +20,6 @@ from urllib.parse import urljoin
 
 import fastfeedparser
 import fastfeedparser.main
-import feedparser
 
 from watcher.sources import SourceKind
 from watcher.sources.dates import parse_date
@@ -207,6 +206,8 @@ def _parse(body: bytes, url: str, content_type: str | None, kind: str,
 
 
 def _parse_slow(body: bytes, url: str, content_type: str | None) -> tuple[list[dict[str, Any]], str | None]:
+    import feedparser  # imported on first use: the fallback is rare, its ~10 MB need not be resident
+
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
     try:
         # A stream, never bytes or str: feedparser opens a str that looks like a URL or a file name.
