@@ -31,6 +31,7 @@ test: install
 # Every benchmark with modest defaults (about 10 minutes on 2 cores); the README's Performance section
 # names the larger runs behind its tables. compare_peers installs urlwatch and rss2email under bench/out/.
 bench: install
+	$(BIN)/pip install --quiet -e '.[test,bench]'
 	$(BIN)/python bench/transport_bench.py --feeds 200 --runs 1
 	$(BIN)/python bench/poll_bench.py --feeds 200
 	$(BIN)/python bench/match_bench.py --articles 200 --subs 100,1000
