@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run poll test bench clean
+.PHONY: install browser run poll test bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,16 @@ poll: install
 	$(BIN)/watcher poll
 	$(BIN)/watcher articles
 
-test: install
+# Debian's Chromium and its driver for the browser test (tests/test_web_browser.py), installed when
+# missing and we are root; otherwise that one test skips and says why.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "make browser: Chromium is missing and we are not root; the browser test will skip"; fi; \
+	fi
+
+test: install browser
 	$(BIN)/pytest
 
 # Every benchmark with modest defaults (about 10 minutes on 2 cores); the README's Performance section

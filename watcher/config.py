@@ -259,6 +259,29 @@ class RetentionConfig(_Model):
     ignored_body_days: int | None = Field(30, ge=1)
 
 
+class WebConfig(_Model):
+    """The web view on the daemon's HTTP server. Open on a loopback address; anywhere else it needs
+    `token` (HTTP basic auth password or `Authorization: Bearer`), or it refuses to serve the pages."""
+
+    token: str | None = None
+    base_url: str | None = None  # absolute links in feeds when a proxy serves it elsewhere (https://...)
+
+    @field_validator("token")
+    @classmethod
+    def _token(cls, value: str | None) -> str | None:
+        if value is None or value == "":  # `${WATCHER_WEB_TOKEN:-}` unset: no token
+            return None
+        if len(value) < 16 or value.strip() != value:
+            raise ValueError("a web token needs at least 16 characters and no surrounding spaces "
+                             "(e.g. the output of `openssl rand -hex 16`)")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        return _check_http_url(value).rstrip("/") if value else None
+
+
 class Config(_Model):
     store: StoreConfig = StoreConfig()
     seeds: SeedsConfig = SeedsConfig()
@@ -270,6 +293,7 @@ class Config(_Model):
     alerts: AlertsConfig = AlertsConfig()
     retention: RetentionConfig = RetentionConfig()
     daemon: DaemonConfig = DaemonConfig()
+    web: WebConfig = WebConfig()
     _path: Path = PrivateAttr(default=DEFAULT_PATH)
 
     @property
@@ -453,6 +477,7 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
 def _register_secrets(config: Config) -> None:
     from watcher.log import register_secret
 
+    register_secret(config.web.token)
     for notifier in config.notifiers.values():
         for field in ("password", "webhook_url"):
             register_secret(getattr(notifier, field, None))

@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("run", help="run the daemon: scheduled polls, alerts, /healthz and /metrics",
                             description="Run the daemon until SIGTERM/SIGINT; SIGHUP reloads the configuration.")
     parser.add_argument("--http", type=_address, default=("127.0.0.1", 8080), metavar="HOST:PORT",
-                        help="serve /healthz and /metrics here (default 127.0.0.1:8080; 'none' disables)")
+                        help="serve the web view, /healthz and /metrics here (default 127.0.0.1:8080; 'none' disables)")
     parser.add_argument("--once", action="store_true", help="poll what is due, send what is due, then exit")
     # These override the config's `daemon:` section (tick 15s, lease 5m, batch 200, dispatch_every 10s).
     parser.add_argument("--tick", type=_duration, metavar="DURATION",
@@ -130,6 +130,9 @@ def _serve(daemon: Daemon, args: argparse.Namespace, ctx: Context) -> int:
             return 1
         server.route("/healthz", health_handler(daemon.health))
         server.route("/metrics", metrics_handler)
+        from watcher import web  # the read-only web view: stories, sources, Atom feeds, CSV
+
+        web.mount(server, daemon.store, lambda: daemon.config, host)
         server.start()
     daemon.start()
     # The main thread only waits for signals; the work happens in the scheduler's threads.

@@ -24,18 +24,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _state(row: Any, configured: bool) -> str:
-    if not configured:
-        return "removed"
-    if not row.enabled:
-        return "disabled"
-    if row.consecutive_failures:
-        return "failing"
-    if row.last_polled_at is None:
-        return "new"
-    return "ok"
-
-
 def rows(ctx: Context) -> list[dict[str, Any]]:
     """One dict per source: the config's sources first synced into the store, removed ones last."""
     config = ctx.config
@@ -46,7 +34,7 @@ def rows(ctx: Context) -> list[dict[str, Any]]:
     out = []
     for row in found:
         out.append({
-            "name": row.name, "kind": row.kind, "url": row.url, "state": _state(row, row.name in configured),
+            "name": row.name, "kind": row.kind, "url": row.url, "state": source_store.state(row, row.name in configured),
             "last_status": row.last_status, "last_polled": row.last_polled_at, "last_success": row.last_success_at,
             "failures": row.consecutive_failures, "last_error": row.last_error if row.consecutive_failures else None,
             "last_error_kind": row.last_error_kind, "last_error_at": row.last_error_at,

@@ -148,6 +148,19 @@ def health(session: Session) -> list[Source]:
     return list(session.scalars(select(Source).order_by(Source.name)))
 
 
+def state(row: Source, configured: bool) -> str:
+    """A source's health in one word: removed | disabled | failing | new | ok (`watcher sources`, web view)."""
+    if not configured:
+        return "removed"
+    if not row.enabled:
+        return "disabled"
+    if row.consecutive_failures:
+        return "failing"
+    if row.last_polled_at is None:
+        return "new"
+    return "ok"
+
+
 def release_lease(session: Session, name: str, owner: str) -> None:
     """Drop `owner`'s lease on `name` (no-op if someone else holds it)."""
     session.execute(update(Source).where(Source.name == name, Source.lease_owner == owner)

@@ -31,6 +31,9 @@ from sqlalchemy.orm import Session, aliased
 from watcher.matching import Query
 from watcher.store.models import Alert, Article, Story
 
+# The columns of a story as exported (`to_dict`), in order.
+EXPORT_FIELDS = ("id", "date", "title", "published_at", "url", "source", "sources", "copies", "parties",
+                 "party_kinds", "instrument", "domains", "signed_on", "summary")
 SEARCH_SCAN = 5000  # stories read by one search at most (each costs ~0.5 ms of tokenising per 3 KB)
 _CHUNK = 200  # rows fetched (and bodies loaded) at a time when Python has to filter
 
@@ -61,6 +64,7 @@ class StoryRow:
     agreement: dict[str, Any] | None
     url: str | None  # the representative copy's URL
     source: str | None  # the representative copy's source
+    guid: str | None  # the representative copy's guid: with its source, the story's lasting identity
     copies: int = 1
     sources: list[str] = field(default_factory=list)
 
@@ -79,6 +83,26 @@ class StoryRow:
     @property
     def instrument(self) -> str | None:
         return (self.agreement or {}).get("instrument")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The story as a JSON/CSV row (`watcher stories`, the web view's agreements export)."""
+        agreement = self.agreement or {}
+        return {
+            "id": self.id, "date": self.date.strftime("%Y-%m-%d"), "title": self.title,
+            "published_at": self.published_at, "url": self.url, "source": self.source, "sources": self.sources,
+            "copies": self.copies, "parties": self.parties, "party_kinds": agreement.get("party_kinds") or {},
+            "instrument": self.instrument, "domains": self.domains, "signed_on": agreement.get("signed_on"),
+            "summary": agreement.get("summary"),
+        }
+
+
+def flat(row: dict[str, Any]) -> dict[str, Any]:
+    """A `to_dict` row for CSV and tables: lists joined with "; " (party names may hold commas)."""
+    out = dict(row)
+    for key in ("sources", "parties", "domains"):
+        out[key] = "; ".join(row[key])
+    out["party_kinds"] = "; ".join(f"{name}={kind}" for name, kind in row["party_kinds"].items())
+    return out
 
 
 @dataclass
@@ -122,7 +146,7 @@ def _json_contains(value: str) -> Any:
 
 def _select(f: StoryFilter) -> Select[Any]:
     rep = aliased(Article)
-    stmt = (select(Story.id, Story.title, Story.published_at, Story.created_at, Story.agreement, rep.url, rep.source)
+    stmt = (select(*_columns(rep))
             .outerjoin(rep, rep.id == Story.representative_id)
             .where(_relevant())
             .order_by(_when().desc(), Story.id.desc()))
@@ -142,9 +166,13 @@ def _select(f: StoryFilter) -> Select[Any]:
     return stmt
 
 
+def _columns(rep: Any) -> list[Any]:
+    return [Story.id, Story.title, Story.published_at, Story.created_at, Story.agreement, rep.url, rep.source, rep.guid]
+
+
 def _row(values: Any) -> StoryRow:
-    story_id, title, published_at, created_at, agreement, url, source = values
-    return StoryRow(story_id, title or "", published_at, created_at, _as_dict(agreement), url, source)
+    story_id, title, published_at, created_at, agreement, url, source, guid = values[:8]
+    return StoryRow(story_id, title or "", published_at, created_at, _as_dict(agreement), url, source, guid)
 
 
 def _as_dict(agreement: Any) -> dict[str, Any] | None:
@@ -241,8 +269,7 @@ def get_story(session: Session, story_id: int) -> StoryDetail | None:
     """The story with every stored copy and the subscriptions that alerted on it; None if unknown."""
     rep = aliased(Article)
     values = session.execute(
-        select(Story.id, Story.title, Story.published_at, Story.created_at, Story.agreement, rep.url, rep.source)
-        .outerjoin(rep, rep.id == Story.representative_id).where(Story.id == story_id)).first()
+        select(*_columns(rep)).outerjoin(rep, rep.id == Story.representative_id).where(Story.id == story_id)).first()
     if values is None:
         return None
     row = _row(values)
@@ -262,16 +289,14 @@ def subscription_entries(session: Session, subscription: str, limit: int = 50) -
     first = (select(Alert.story_id, func.min(Alert.created_at).label("matched_at"), func.min(Alert.id).label("alert_id"))
              .where(Alert.subscription == subscription).group_by(Alert.story_id).subquery())
     rep = aliased(Article)
-    stmt = (select(Story.id, Story.title, Story.published_at, Story.created_at, Story.agreement, rep.url, rep.source,
-                   first.c.matched_at, Alert.matched_terms)
+    stmt = (select(*_columns(rep), first.c.matched_at, Alert.matched_terms)
             .join(first, first.c.story_id == Story.id)
             .join(Alert, Alert.id == first.c.alert_id)
             .outerjoin(rep, rep.id == Story.representative_id)
             .order_by(first.c.matched_at.desc(), Story.id.desc()).limit(limit))
     entries = []
     for values in session.execute(stmt):
-        matched_at = values[7]
-        entries.append(FeedEntry(_row(values[:7]), _aware(matched_at), list(values[8] or [])))
+        entries.append(FeedEntry(_row(values), _aware(values[8]), list(values[9] or [])))
     fill_copies(session, [e.story for e in entries])
     return entries
 
