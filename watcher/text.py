@@ -56,7 +56,10 @@ _WORD_RE = re.compile(rf"[^\W_](?:[^\W_]|[{_mark_class()}])*")
 # The fast path: after folding, Latin text has no combining marks left, so plain \w runs are words.
 # It applies when nothing outside Latin letters, general punctuation and symbols is present.
 _FAST_WORD_RE = re.compile(r"\w+")
-_NEEDS_SLOW_RE = re.compile("[^\x00-\u02ff\u2000-\u2bff\u3000-\u303f\ufe30-\ufe4f\U0001f000-\U0001faff]")
+# (U+302A-U+302F, ideographic tone marks, are combining marks: they take the slow path, so both paths
+# read every text alike and a text's tokens are the same whichever path each of its chunks took.)
+_NEEDS_SLOW_RE = re.compile("[^\x00-\u02ff\u2000-\u2bff\u3000-\u3029\u3030-\u303f\ufe30-\ufe4f"
+                            "\U0001f000-\U0001faff]")
 
 # An elided word at the end of the text before an apostrophe: "... l" in "... l'egypte".
 _ELIDED_TAIL_RE = re.compile(r"(?:^|[\W_])(" + "|".join(ELISIONS) + r")$")
@@ -79,8 +82,31 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", s)
 
 
+# Tokens of whitespace-separated chunks seen lately. Whitespace never joins or splits words, and
+# neither folding nor the elision rules look across it, so a text's tokens are its chunks' tokens one
+# after the other. News text is Zipfian: most chunks of an article were in an earlier one, and tokens()
+# costs a dict lookup per chunk instead of folding the whole text (0.47 -> 0.1 ms for 400 words of
+# French news; unseen chunks cost what they did). Bounded: emptied when full, a few MB at most.
+_CHUNK_TOKENS: dict[str, tuple[str, ...]] = {}
+_CHUNK_TOKENS_MAX = 1 << 15
+
+
 def tokens(text: str) -> list[str]:
     """Folded word tokens of text, French elision split, hyphenated words split into their parts."""
+    known = _CHUNK_TOKENS
+    out: list[str] = []
+    for chunk in text.split():
+        toks = known.get(chunk)
+        if toks is None:
+            if len(known) >= _CHUNK_TOKENS_MAX:
+                known.clear()
+            toks = known[chunk] = tuple(_tokens(chunk))
+        out += toks
+    return out
+
+
+def _tokens(text: str) -> list[str]:
+    """tokens() without the chunk memory."""
     s = fold(text)
     if "'" in s:
         s = _split_elisions(s)
