@@ -52,7 +52,8 @@ def test_random_sigkills_lose_and_duplicate_nothing(server: LocalServer, tmp_pat
             daemon.kill()
         keys = site.all_keys()
         daemon = Daemon(config, tmp_path / "daemon.log", *ARGS)
-        wait_for(lambda: all(sink.counts()[k] for k in keys), 90, "every alert after the last restart")
+        missing = lambda: [k for k in keys if not sink.counts()[k]]  # noqa: E731
+        wait_for(lambda: not missing(), 90, "every alert after the last restart", detail=missing)
         assert daemon.terminate()[0] == 0
     finally:
         if daemon is not None:

@@ -94,3 +94,16 @@ def test_open_store_upgrades_an_older_schema(store_url: str) -> None:
     store = open_store(store_url)
     assert stored_revision(store.engine) == head_revision()
     store.close()
+
+
+def test_savepoint_does_not_commit_the_transaction_early(store_url: str) -> None:
+    """Articles are written inside a SAVEPOINT after reads, the outbox rows after it: all or nothing."""
+    store = open_store(store_url)
+    with pytest.raises(RuntimeError), store.session() as s:
+        s.execute(select(Article.id)).all()  # a read first: no write has begun the transaction yet
+        with s.begin_nested():
+            s.add(_article())
+        raise RuntimeError("crash before the outbox rows and the commit")
+    with store.session() as s:
+        assert s.execute(select(Article.id)).all() == []
+    store.close()

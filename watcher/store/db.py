@@ -37,12 +37,25 @@ class Store:
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling emits BEGIN only before the first INSERT/UPDATE, so a
+    # SAVEPOINT opened before any write starts the transaction and its RELEASE commits it: the rest of
+    # the "transaction" (e.g. the outbox rows after a batch of articles) was then committed separately
+    # and a crash between the two lost alerts. SQLAlchemy's documented fix: driver autocommit, and we
+    # emit BEGIN ourselves (_sqlite_begin).
+    dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # IMMEDIATE takes the write lock at the start, so a transaction that reads then writes cannot fail
+    # with SQLITE_BUSY_SNAPSHOT when another thread committed in between; waiting is bounded by
+    # busy_timeout. SQLite has one writer at a time anyway.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -53,6 +66,7 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
