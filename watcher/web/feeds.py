@@ -47,7 +47,7 @@ def summary(story: StoryRow) -> str:
     if story.parties:
         parts.append("Parties : " + ", ".join(story.parties))
     if story.instrument:
-        parts.append("Instrument : " + story.instrument)
+        parts.append("Instrument : " + agreements.instrument_label(story.instrument, "fr"))
     if story.domains:
         parts.append("Domaines : " + ", ".join(agreements.domain_label(d, "fr") for d in story.domains))
     head = " · ".join(parts)

@@ -89,7 +89,10 @@ class Pages:
             "previous": "/" + query_string({**kept, "page": number - 1 if number > 2 else ""}) if number > 1 else None,
             "next": "/" + query_string({**kept, "page": number + 1}) if result and result.has_more else None,
         }
-        return page("stories.html.j2", 400 if filters.errors else 200, title="Histoires", filters=filters,
+        from watcher import agreements
+
+        return page("stories.html.j2", 400 if filters.errors else 200, title="Actualités", filters=filters,
+                    domains=agreements.domains(),
                     result=result, sources=sources, subscriptions=[s.name for s in self.config().subscriptions],
                     links=links, number=number, export=query_string(kept), scan=story_store.SEARCH_SCAN)
 

@@ -38,9 +38,15 @@ def _domain(domain_id: str) -> str:
     return agreements.domain_label(domain_id, "fr")
 
 
+def _instrument(instrument: str | None) -> str:
+    from watcher import agreements
+
+    return agreements.instrument_label(instrument, "fr")
+
+
 _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
                    trim_blocks=True, lstrip_blocks=True)
-_env.filters.update(day=_day, rfc3339=rfc3339, xml=xml_text, domain=_domain)
+_env.filters.update(day=_day, rfc3339=rfc3339, xml=xml_text, domain=_domain, instrument=_instrument)
 
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
