@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The main job on the embedded default: SQLite under ./data, config/watcher.yaml.
+# The main job on the embedded default: SQLite under ./data, config/watcher.yaml (the daemon imports
+# the seeds at start).
 run: install
-	$(BIN)/watcher seed
 	$(BIN)/watcher run
 
 # One poll cycle and the resulting article list, without the daemon.

@@ -16,6 +16,7 @@ import os
 import re
 import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 import sysconfig
@@ -188,13 +189,16 @@ def test_the_entry_command_exists_after_the_same_install(installed: Path, tmp_pa
     assert top.returncode == 0 and "run" in top.stdout
     run = _run(installed, "run", "--help", cwd=tmp_path)
     assert run.returncode == 0 and "--http" in run.stdout and "--once" in run.stdout
-    # The installed copy carries its migrations and data: one daemon pass on an empty SQLite store.
+    # The installed copy carries its migrations and data: one daemon pass on an empty SQLite store, in a
+    # working directory laid out like the image's /app (the seeds beside the config).
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
     config = tmp_path / "watcher.yaml"
     config.write_text('store: {url: "${WATCHER_STORE_URL}"}\n', encoding="utf-8")
     once = _run(installed, "--config", str(config), "run", "--once", "--http", "none", cwd=tmp_path,
                 env={"WATCHER_STORE_URL": f"sqlite:///{tmp_path}/data/watcher.db"})
     assert once.returncode == 0, once.stderr
-    assert (tmp_path / "data/watcher.db").exists()
+    with sqlite3.connect(tmp_path / "data/watcher.db") as db:  # the first start imported the seeds
+        assert db.execute("SELECT count(*) FROM articles WHERE origin = 'seed'").fetchone()[0] == 5
 
 
 def test_the_image_config_loads_with_the_image_environment(dockerfile: list[tuple[str, str]]) -> None:

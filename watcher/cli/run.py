@@ -15,10 +15,12 @@ import signal
 import sys
 import threading
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from watcher import leases
 from watcher.cli.context import Context
+from watcher.cli.seed import import_seeds
 from watcher.config import parse_duration
 from watcher.http import HttpServer, health_handler, metrics_handler, parse_address
 from watcher.scheduler import Daemon, DaemonSettings
@@ -85,6 +87,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             return 1
     try:
         _migrate(config.store.url)
+        _import_seeds(ctx)
         daemon = Daemon(config, ctx.store, settings, owner=args.owner, exclusive=file_lock is not None)
         if args.once:
             stats = daemon.run_once()
@@ -104,6 +107,20 @@ def _migrate(url: str) -> None:
             upgrade(engine)
     finally:
         engine.dispose()
+
+
+def _import_seeds(ctx: Context) -> None:
+    """The store starts from the seed articles: a container's first start imports them, later starts
+    find them present (and pick up a new seed file). Seeds are history: never alerted."""
+    directory = Path(ctx.config.seeds.path)
+    if not directory.is_dir():
+        log.info("seeds.none", extra={"path": str(directory)})
+        return
+    result, problems = import_seeds(ctx, directory)
+    for problem in problems:
+        log.warning("seeds.skipped", extra={"problem": str(problem)})
+    log.info("seeds.imported", extra={"path": str(directory), "new": result.new + result.copies,
+                                      "present": result.unchanged})
 
 
 def _serve(daemon: Daemon, args: argparse.Namespace, ctx: Context) -> int:
