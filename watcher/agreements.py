@@ -10,7 +10,8 @@ How parties are chosen. Articles name more states than take part (the venue, a c
 programme's funder), so every mention gets a weight from its role in its sentence, and an entity is a
 party when its weights add up to PARTY_MIN (and to at least PARTY_SHARE of the best-scored entity):
 
-- 3: in the title, or after "entre"/"between" ("la coopération entre l'Iran et le Mali");
+- 3: in the title, after "entre"/"between" ("la coopération entre l'Iran et le Mali"), or the subject
+  of a verb of agreeing ("le Kenya et l'Inde ont signé");
 - 2: the voice of a state ("le ministre malien", "l'ambassadeur des USA"), or in the first sentence;
 - 1: any other mention;
 - 0: a venue ("tenue à Marrakech, au Royaume du Maroc", "le 9 juin 2019, au Japon") or background
@@ -63,6 +64,7 @@ INSTRUMENTS = ("mou", "agreement", "convention", "partnership", "declaration", "
 
 # Party weights (see the module docstring).
 W_STRONG, W_ACTOR, W_LEAD, W_PLAIN = 3, 2, 2, 1
+SUBJECT_SPAN = 12  # "A et B ont signé": words between a party and the verb whose subject it is
 PARTY_MIN = 3
 PARTY_SHARE = 0.25
 BETWEEN_SKIP = 4  # unknown words tolerated between "entre" and a party, or between two parties (names)
@@ -72,6 +74,7 @@ CONTEXT_GAP = 3  # "comme au Maroc", "à l'instar du Sénégal"
 MAX_SENTENCES = 80  # parties, domains and dates come from the start of an article; long tails are noise
 INSTRUMENT_WEIGHTS = {"title": 3, "signing": 2, "plain": 1}
 
+_ARTICLE_RE = re.compile(r"^(?:la|le|les|the)\s+", re.IGNORECASE)  # "la Tunisie", as a user types it
 _MINISTRY_RE = re.compile(r"^\s*ministry of (.+?)\s*\((.+)\)\s*$", re.IGNORECASE)
 
 
@@ -143,10 +146,16 @@ class _Lexicon:
         self._values: dict[str, list[tuple[str, Any]]] = {}
         self._acronyms: dict[str, list[tuple[str, Any]]] = {}
         self._acronym_re: re.Pattern[str] | None = None
+        self.word_acronyms: frozenset[str] = frozenset()  # also words ("UN", "AU"): unreliable in capitals
 
-    def add(self, group: str, term: str, value: Any) -> str:
-        key = parse_term(term).key
-        self._values.setdefault(key, []).append((group, value))
+    def add(self, group: str, term: str, value: Any, where: str = "") -> str:
+        try:
+            key = parse_term(term).key
+        except TermError as exc:
+            raise AgreementDataError(f"{where}: {exc}") from None
+        values = self._values.setdefault(key, [])
+        if (group, value) not in values:  # "télécoms" and "telecoms" are one key
+            values.append((group, value))
         return key
 
     def add_acronym(self, group: str, acronym: str, value: Any) -> None:
@@ -168,7 +177,10 @@ class _Lexicon:
             for end_char, (nwords, values) in self._automaton.iter(doc):
                 hits.extend(self._hits_at(doc, end_char, nwords, values))
         if self._acronym_re is not None and raw:
+            shouting = _is_shouting(raw)
             for m in self._acronym_re.finditer(raw):
+                if shouting and m.group() in self.word_acronyms:
+                    continue  # "SIGNENT UN ACCORD": the article, not the United Nations
                 start = len(tokens(raw[:m.start()]))
                 width = max(1, len(tokens(m.group())))
                 hits.extend(_Hit(start, start + width, g, v) for g, v in self._acronyms[m.group()])
@@ -181,6 +193,12 @@ class _Lexicon:
         start = end_word - nwords
         for group, value in values:
             yield _Hit(start, end_word, group, value)
+
+
+def _is_shouting(text: str) -> bool:
+    """A headline in capitals, where case tells acronyms from words no more."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 10 and sum(c.isupper() for c in letters) > 0.6 * len(letters)
 
 
 @dataclass
@@ -276,17 +294,15 @@ def _load_gazetteer(path: Path, lexicon: _Lexicon) -> tuple[dict[str, str], dict
             for masculine in _strings(path, f"{where}.demonyms", entry.get("demonyms")):
                 spellings += [("demonym", form) for form in demonym_forms(masculine)]
             for form, term in spellings:
-                try:
-                    key = lexicon.add("party", term, (entity, form))
-                except TermError as exc:
-                    raise AgreementDataError(f"{path}: {where}: {exc}") from None
+                key = lexicon.add("party", term, (entity, form), f"{path}: {where}")
                 claim(f"{where}.{form}s", key, name)
                 resolve[key.strip()] = name
             for acronym in _strings(path, f"{where}.acronyms", entry.get("acronyms")):
                 lexicon.add_acronym("party", acronym, (entity, "acronym"))
                 resolve.setdefault(_resolve_key(acronym), name)
+    lexicon.word_acronyms = frozenset(_strings(path, "word_acronyms", data.get("word_acronyms")))
     for i, term in enumerate(_strings(path, "not_parties", data.get("not_parties"))):
-        lexicon.add("block", term, None)
+        lexicon.add("block", term, None, f"{path}: not_parties[{i}]")
     return resolve, kinds
 
 
@@ -322,14 +338,14 @@ def _load_patterns(path: Path, lexicon: _Lexicon) -> dict[str, Any]:
         raise AgreementDataError(f"{path}: instruments: unknown id(s) {sorted(unknown)}; expected {list(INSTRUMENTS)}")
     for rank, (iid, entry) in enumerate(instruments.items()):
         for term in entry["terms"]:
-            lexicon.add("instrument", term, (rank, iid))
+            lexicon.add("instrument", term, (rank, iid), f"{path}: instruments.{iid}")
     out["instrument_labels"] = {k: v["label"] for k, v in instruments.items()}
 
     domains = _terms_section(path, data, "domains")
     domain_keys: dict[str, str] = {}
     for did, entry in domains.items():
         for term in entry["terms"]:
-            domain_keys[lexicon.add("domain", term, did).strip()] = did
+            domain_keys[lexicon.add("domain", term, did, f"{path}: domains.{did}").strip()] = did
         for acronym in _strings(path, f"domains.{did}.acronyms", entry.get("acronyms")):
             lexicon.add_acronym("domain", acronym, did)
             domain_keys.setdefault(_resolve_key(acronym), did)
@@ -344,19 +360,19 @@ def _load_patterns(path: Path, lexicon: _Lexicon) -> dict[str, Any]:
     cues = data.get("cues")
     if not isinstance(cues, dict):
         raise AgreementDataError(f"{path}: cues: expected a mapping of cue kind -> terms")
-    for kind in ("between", "actor", "venue", "locative", "context", "signing"):
+    for kind in ("between", "agree", "actor", "venue", "locative", "context", "signing"):
         for term in _strings(path, f"cues.{kind}", cues.get(kind)):
-            lexicon.add("cue", term, kind)
+            lexicon.add("cue", term, kind, f"{path}: cues.{kind}")
 
     ministries = data.get("ministries") or {}
     for term in _strings(path, "ministries.heads", ministries.get("heads")):
-        lexicon.add("head", term, None)
+        lexicon.add("head", term, None, f"{path}: ministries.heads")
     portfolios = ministries.get("portfolios") or {}
     if not isinstance(portfolios, dict):
         raise AgreementDataError(f"{path}: ministries.portfolios: expected a mapping of label -> terms")
     for label, terms in portfolios.items():
         for term in _strings(path, f"ministries.portfolios.{label}", terms):
-            lexicon.add("portfolio", term, str(label))
+            lexicon.add("portfolio", term, str(label), f"{path}: ministries.portfolios.{label}")
     out["ministry_stops"] = frozenset(_resolve_key(s) for s in _strings(path, "ministries.stops", ministries.get("stops")))
 
     months: dict[str, int] = {}
@@ -400,6 +416,7 @@ def resolve_party(text: str) -> str | None:
     """A user's spelling of a party ("tunisie", "Tunisian", "l'Égypte", "UIT", "Tunis") -> canonical name."""
     if not text or not text.strip():
         return None
+    text = _ARTICLE_RE.sub("", text.strip())
     m = _MINISTRY_RE.match(text)
     if m:
         country = resolve_party(m.group(2))
@@ -496,8 +513,12 @@ def _analyse(index: int, text: str, data: _Data) -> _Sentence:
             cues.setdefault(hit.value, []).append(hit)
     # Instruments, domains and portfolios each resolve overlaps among themselves.
     by_group: list[_Hit] = []
-    for group in ("instrument", "domain", "portfolio", "head"):
+    for group in ("instrument", "portfolio", "head"):
         by_group += _longest(h for h in others if h.group == group)
+    # A term may belong to several domains: each domain of the longest term counts.
+    domain_hits = [h for h in others if h.group == "domain"]
+    spans = {(h.start, h.end) for h in _longest(domain_hits)}
+    by_group += [h for h in domain_hits if (h.start, h.end) in spans]
     return _Sentence(index, text, doc.split(), named + by_group, cues)
 
 
@@ -545,16 +566,21 @@ def _between_parties(s: _Sentence, party_starts: dict[int, int]) -> set[int]:
     return found
 
 
-def _mentions(s: _Sentence, data: _Data) -> list[_Mention]:
+def _mentions(s: _Sentence, data: _Data) -> tuple[list[_Mention], list[_Mention]]:
+    """The sentence's mentions of parties, weighted by role, and the ministries it names."""
     out = [_Mention(h.value[0].name, h.value[0].kind, s.index, h.start, h.end, h.value[1])
            for h in s.hits if h.group == "party"]
     if not out:
-        return out
+        return out, []
+    ministries = _ministries(s, data, out)
+    # Words inside names do not count as distance: "le ministère tunisien des TIC et le ministère
+    # sénégalais du Numérique ont signé" has both countries as subjects.
+    named = {i for m in out + ministries for i in range(m.start, m.end)}
     between = _between_parties(s, {m.start: m.end for m in out})
     for m in out:
         if _cue_before(s, "context", m.start, CONTEXT_GAP) or _is_venue(s, m, data.months):
             m.weight = 0
-        elif s.index == 0 or m.start in between:
+        elif s.index == 0 or m.start in between or _is_subject(s, m, named):
             m.weight = W_STRONG
         elif _is_actor(s, m):
             m.weight = W_ACTOR
@@ -562,7 +588,15 @@ def _mentions(s: _Sentence, data: _Data) -> list[_Mention]:
             m.weight = W_LEAD
         else:
             m.weight = W_PLAIN
-    return out
+    return out, ministries
+
+
+def _is_subject(s: _Sentence, m: _Mention, named: set[int]) -> bool:
+    """ "Le Kenya et l'Inde ont signé", "l'UIT et Smart Africa ont lancé": the parties come before the verb."""
+    for cue in s.cues.get("agree", ()):
+        if cue.start >= m.end and sum(1 for i in range(m.end, cue.start) if i not in named) <= SUBJECT_SPAN:
+            return True
+    return False
 
 
 def _is_actor(s: _Sentence, m: _Mention) -> bool:
@@ -580,14 +614,16 @@ def _ministries(s: _Sentence, data: _Data, mentions: list[_Mention]) -> list[_Me
     """
     countries = {m.start: m for m in mentions if m.kind == "country"}
     ends = {m.end: m for m in mentions if m.kind == "country"}
+    others = {m.start for m in mentions if m.kind != "country"}
     heads = [h for h in s.hits if h.group == "head"]
     head_starts = {h.start for h in heads}
     out: list[_Mention] = []
     for head in heads:
         country = countries.get(head.end) or ends.get(head.start)
-        # The name runs to a stop word, another ministry, or a country after "de/du/of".
+        # The name runs to a stop word, another ministry, an organisation, or a country after "de/du/of".
         end = head.end + (1 if countries.get(head.end) else 0)
-        while end < len(s.words) and s.words[end] not in data.ministry_stops and end not in head_starts:
+        while (end < len(s.words) and s.words[end] not in data.ministry_stops and end not in head_starts
+               and end not in others):
             if end in countries:
                 if country is None and s.words[end - 1] in ("de", "du", "d", "of", "la", "l"):
                     country = countries[end]
@@ -609,7 +645,7 @@ def _parties(sentences: list[_Sentence], data: _Data) -> tuple[list[str], dict[s
     kinds: dict[str, str] = {}
     ministries: list[_Mention] = []
     for s in sentences:
-        mentions = _mentions(s, data)
+        mentions, named_ministries = _mentions(s, data)
         best: dict[str, int] = {}  # one vote per sentence: "l'Agence (JICA)" is one mention, not two
         for m in mentions:
             best[m.name] = max(best.get(m.name, 0), m.weight)
@@ -617,17 +653,20 @@ def _parties(sentences: list[_Sentence], data: _Data) -> tuple[list[str], dict[s
             kinds[m.name] = m.kind
         for name, weight in best.items():
             scores[name] = scores.get(name, 0) + weight
-        ministries += _ministries(s, data, mentions)
+        ministries += named_ministries
     if not scores:
         return [], {}, []
     top = max(scores.values())
-    chosen = {n for n, v in scores.items() if v >= PARTY_MIN and v >= PARTY_SHARE * top}
-    for m in ministries:
-        if m.country in chosen and m.name not in first:
-            first[m.name] = (m.sentence, m.start)
-            kinds[m.name] = "ministry"
-            chosen.add(m.name)
-    parties = sorted(chosen, key=lambda n: first[n])
+    chosen = sorted((n for n, v in scores.items() if v >= PARTY_MIN and v >= PARTY_SHARE * top),
+                    key=lambda n: first[n])
+    # A ministry follows its country: "Tunisia", "Ministry of ICT (Tunisia)".
+    parties: list[str] = []
+    for name in chosen:
+        parties.append(name)
+        for m in ministries:
+            if m.country == name and m.name not in parties:
+                parties.append(m.name)
+                kinds[m.name] = "ministry"
     return parties, {n: kinds[n] for n in parties}, ministries
 
 
