@@ -51,12 +51,13 @@ def test_seeds_show_parties_instruments_and_domains(workdir: Path, capsys: pytes
     rows = stories(capsys)
     assert len(rows) == 5 and all(KEYS == set(r) for r in rows)
     seeds = by_source(rows)
-    assert seeds["icesco"]["parties"][:2] == ["ICESCO", "AICTO"] and seeds["icesco"]["instrument"] == "agreement"
-    assert seeds["agence-ecofin"]["parties"][:2] == ["Egypt", "Russian Federation"]
+    # The extractor's own precision is tested in test_agreements.py; here: what the command shows.
+    assert {"ICESCO", "AICTO"} <= set(seeds["icesco"]["parties"]) and seeds["icesco"]["instrument"] == "agreement"
+    assert {"Egypt", "Russian Federation"} <= set(seeds["agence-ecofin"]["parties"])
     assert "cybersecurity" in seeds["agence-ecofin"]["domains"]
-    assert seeds["sputnik-afrique"]["parties"][:2] == ["Iran, Islamic Republic of", "Mali"]
+    assert {"Iran, Islamic Republic of", "Mali"} <= set(seeds["sputnik-afrique"]["parties"])
     korea = next(r for r in rows if r["source"] == "unknown")
-    assert korea["parties"][:2] == ["Tunisia", "Korea, Republic of"] and korea["instrument"] == "mou"
+    assert {"Tunisia", "Korea, Republic of"} <= set(korea["parties"]) and korea["instrument"] == "mou"
     assert all(r["summary"] and r["copies"] == 1 for r in rows)
 
 
@@ -85,7 +86,7 @@ def test_source_search_since_limit_and_formats(workdir: Path, capsys: pytest.Cap
     table = list(csv.DictReader(io.StringIO(out)))
     assert code == 0 and len(table) == 5 and set(table[0]) == KEYS
     korea = next(r for r in table if r["source"] == "unknown")
-    assert korea["parties"].startswith("Tunisia; Korea, Republic of")  # "; " keeps the comma in the name
+    assert "; Korea, Republic of" in korea["parties"] and korea["parties"].startswith("Tunisia; ")  # "; " keeps the comma
     code, out, _ = run(capsys, "stories")
     lines = out.splitlines()
     assert code == 0 and lines[0].split()[:4] == ["ID", "DATE", "PARTIES", "INSTRUMENT"] and len(lines) == 6

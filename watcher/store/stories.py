@@ -1,8 +1,8 @@
 """Queries on stories for `watcher stories` and the web view: filtered listing, one story with every copy,
 a subscription's matched stories (its Atom feed) and the agreements export.
 
-A story is listed when at least one of its copies is relevant, newest first (publication date, else the
-day it was stored). Filters run in SQL where the schema allows it:
+A story is listed when its representative (first copy, the one its agreement is extracted from) is
+relevant, newest first (publication date, else the day it was stored). Filters run in SQL where the schema allows it:
 
 - `source`, `subscription` (stories the subscription alerted on, from the `alerts` table), `since`: SQL.
 - `party`, `domain`: the agreement is a JSON column, queried the same way on SQLite and PostgreSQL by a
@@ -133,10 +133,6 @@ def _when() -> Any:
     return func.coalesce(Story.published_at, Story.created_at)
 
 
-def _relevant() -> Any:
-    return exists().where(Article.story_id == Story.id, Article.status == "relevant")
-
-
 def _json_contains(value: str) -> Any:
     """The agreement's JSON text contains `value` as a JSON string (either escaping of non-ASCII)."""
     text = cast(Story.agreement, Text)
@@ -144,11 +140,12 @@ def _json_contains(value: str) -> Any:
     return or_(*(text.contains(q, autoescape=True) for q in quoted))
 
 
-def _select(f: StoryFilter) -> Select[Any]:
+def _select(f: StoryFilter, *, ids_only: bool = False) -> Select[Any]:
+    """The SQL half of `f`, newest first: story ids only (cheap to sort), or whole rows."""
     rep = aliased(Article)
-    stmt = (select(*_columns(rep))
-            .outerjoin(rep, rep.id == Story.representative_id)
-            .where(_relevant())
+    stmt = (select(Story.id) if ids_only else select(*_columns(rep)))
+    stmt = (stmt.join(rep, rep.id == Story.representative_id)
+            .where(rep.status == "relevant")
             .order_by(_when().desc(), Story.id.desc()))
     if f.since is not None:
         stmt = stmt.where(_when() >= f.since)
@@ -168,6 +165,17 @@ def _select(f: StoryFilter) -> Select[Any]:
 
 def _columns(rep: Any) -> list[Any]:
     return [Story.id, Story.title, Story.published_at, Story.created_at, Story.agreement, rep.url, rep.source, rep.guid]
+
+
+def _rows(session: Session, ids: list[int]) -> list[StoryRow]:
+    """Whole rows of the stories `ids`, in that order."""
+    rep = aliased(Article)
+    found: dict[int, StoryRow] = {}
+    for start in range(0, len(ids), 500):
+        stmt = (select(*_columns(rep)).outerjoin(rep, rep.id == Story.representative_id)
+                .where(Story.id.in_(ids[start:start + 500])))
+        found.update((row.id, row) for row in map(_row, session.execute(stmt)))
+    return [found[i] for i in ids if i in found]
 
 
 def _row(values: Any) -> StoryRow:
@@ -227,9 +235,10 @@ def list_stories(session: Session, f: StoryFilter) -> Page:
     query = Query(f.search) if f.search else None
     wanted = f.offset + (f.limit or 0) + 1 if f.limit else None
     if query is None and not (f.party or f.domain):
-        stmt = _select(f).offset(f.offset)
+        # Sort ids alone, then read the page's rows: at 100k stories that halves the time.
+        stmt = _select(f, ids_only=True).offset(f.offset)
         stmt = stmt.limit(f.limit + 1) if f.limit else stmt
-        rows = [_row(r) for r in session.execute(stmt)]
+        rows = _rows(session, list(session.scalars(stmt)))
         page = Page(rows[:f.limit] if f.limit else rows, has_more=bool(f.limit) and len(rows) > (f.limit or 0))
     else:
         budget = [SEARCH_SCAN] if query is not None else None
