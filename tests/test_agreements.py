@@ -364,3 +364,103 @@ def test_shipped_data_loads_and_covers_the_continent() -> None:
                  "Smart Africa", "Arab League", "European Union", "Afreximbank", "GSMA", "African Telecommunications Union",
                  "ECOWAS", "ECCAS", "SADC", "EAC", "WAEMU", "CEMAC", "African Union"):
         assert data.kinds.get(name) == "organisation", name
+
+
+# --------------------------------------------------------------------------------------------------
+# The store: ingest fills the agreement of relevant stories; refresh() catches up older stores.
+
+CONFIG = """
+sources:
+  - {name: a, kind: feed, url: "http://127.0.0.1:9/a.xml"}
+"""
+FOOTBALL = (
+    "Les Aigles du Mali ont battu le Sénégal deux buts à zéro samedi soir à Bamako lors des éliminatoires de "
+    "la Coupe d'Afrique des nations. L'entraîneur a salué la solidarité de son équipe."
+)
+
+
+@pytest.fixture
+def env(tmp_path: Path, store_url: str):  # type: ignore[no-untyped-def]
+    from watcher.config import load_config
+    from watcher.ingest import Ingestor
+    from watcher.store import open_store
+
+    path = tmp_path / "watcher.yaml"
+    path.write_text(CONFIG, encoding="utf-8")
+    config = load_config(path, env={})
+    store = open_store(store_url)
+    yield store, Ingestor(config)
+    store.close()
+
+
+def _draft(guid: str, case: Case | None = None, **kw: Any):  # type: ignore[no-untyped-def]
+    from watcher.ingest import Draft
+
+    values: dict[str, Any] = dict(source="a", guid=guid, url=f"https://site-a.example/{guid}")
+    if case is not None:
+        values.update(title=case.title, body=case.body, published_at=case.published)
+    values.update(kw)
+    return Draft(**values)
+
+
+CASE_BY_NAME = {c.name: c for c in CASES}
+
+
+def test_ingest_stores_the_agreement_of_relevant_stories_only(env) -> None:  # type: ignore[no-untyped-def]
+    from watcher.store.models import Article, Story
+
+    store, ingestor = env
+    kenya = CASE_BY_NAME["ke_in_dpi_en"]
+    seed = CASE_BY_NAME["seed_004_icesco_aicto"]
+    with store.session() as s:
+        result = ingestor.ingest(s, [_draft("kenya", kenya), _draft("seed", seed),
+                                     _draft("football", title="Football : le Mali bat le Sénégal", body=FOOTBALL)])
+    assert result.new == 3 and result.ignored == 1
+    with store.session() as s:
+        rows = {a.guid: (a.status, st.agreement) for st, a in
+                s.execute(select(Story, Article).join(Article, Article.id == Story.representative_id))}
+    assert rows["football"] == ("ignored", None)
+    assert rows["kenya"][0] == "relevant"
+    assert rows["kenya"][1] == extract(kenya.title, kenya.body, kenya.published).to_dict()
+    assert rows["kenya"][1]["parties"] == ["Kenya", "India"] and rows["kenya"][1]["signed_on"] == "2024-05-03"
+    assert rows["seed"][1]["parties"] == ["ICESCO", "AICTO"]
+
+    # A correction of the representative re-reads the agreement.
+    corrected = kenya.body.replace("3 May 2024", "2 May 2024")
+    with store.session() as s:
+        assert ingestor.ingest(s, [_draft("kenya", kenya, body=corrected)]).updated == 1
+    with store.session() as s:
+        story = s.scalars(select(Story).join(Article, Article.id == Story.representative_id)
+                          .where(Article.guid == "kenya")).one()
+        assert story.agreement["signed_on"] == "2024-05-02"
+
+
+def test_refresh_fills_missing_and_outdated_agreements(env) -> None:  # type: ignore[no-untyped-def]
+    from watcher.store.models import Article, Story
+
+    store, ingestor = env
+    cases = [CASE_BY_NAME[n] for n in ("tn_rw_egov", "ne_ng_fibre", "gsma_atu")]
+    with store.session() as s:
+        ingestor.ingest(s, [_draft(c.name, c) for c in cases]
+                        + [_draft("football", title="Football : le Mali bat le Sénégal", body=FOOTBALL)])
+    with store.session() as s:  # a store from before this feature, and one agreement from an older extractor
+        stories = s.scalars(select(Story).order_by(Story.id)).all()
+        for story in stories:
+            story.agreement = None
+    with store.session() as s:
+        assert agreements.refresh(s) == 3  # the ignored story stays without an agreement
+    with store.session() as s:
+        assert agreements.refresh(s) == 0  # nothing missing: nothing done
+        first = s.scalars(select(Story).order_by(Story.id)).first()
+        assert first is not None
+        first.agreement = {**first.agreement, "version": agreements.VERSION - 1, "parties": ["stale"]}
+    with store.session() as s:
+        assert agreements.refresh(s) == 1
+        assert agreements.refresh(s, only_missing=False) == 3
+    with store.session() as s:
+        got = {a.guid: st.agreement for st, a in
+               s.execute(select(Story, Article).join(Article, Article.id == Story.representative_id))}
+    assert got["football"] is None
+    for case in cases:
+        assert got[case.name] == extract(case.title, case.body, case.published).to_dict()
+    assert got["tn_rw_egov"]["parties"] == ["Tunisia", "Rwanda"]

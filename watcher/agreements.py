@@ -177,10 +177,13 @@ class _Lexicon:
             for end_char, (nwords, values) in self._automaton.iter(doc):
                 hits.extend(self._hits_at(doc, end_char, nwords, values))
         if self._acronym_re is not None and raw:
-            shouting = _is_shouting(raw)
+            shouting: bool | None = None  # computed on the first acronym that is also a word
             for m in self._acronym_re.finditer(raw):
-                if shouting and m.group() in self.word_acronyms:
-                    continue  # "SIGNENT UN ACCORD": the article, not the United Nations
+                if m.group() in self.word_acronyms:
+                    if shouting is None:
+                        shouting = _is_shouting(raw)
+                    if shouting:
+                        continue  # "SIGNENT UN ACCORD": the article, not the United Nations
                 start = len(tokens(raw[:m.start()]))
                 width = max(1, len(tokens(m.group())))
                 hits.extend(_Hit(start, start + width, g, v) for g, v in self._acronyms[m.group()])
@@ -195,10 +198,14 @@ class _Lexicon:
             yield _Hit(start, end_word, group, value)
 
 
+_LOWER_RE = re.compile(r"[^\W\d_A-ZÀ-Þ]")  # letters that are not capitals (good enough for Latin text)
+_UPPER_RE = re.compile(r"[A-ZÀ-Þ]")
+
+
 def _is_shouting(text: str) -> bool:
     """A headline in capitals, where case tells acronyms from words no more."""
-    letters = [c for c in text if c.isalpha()]
-    return len(letters) >= 10 and sum(c.isupper() for c in letters) > 0.6 * len(letters)
+    upper = len(_UPPER_RE.findall(text))
+    return upper >= 10 and upper > 1.5 * len(_LOWER_RE.findall(text))
 
 
 @dataclass
@@ -215,6 +222,7 @@ class _Data:
     months: dict[str, int]
     date_res: tuple[re.Pattern[str], ...]
     ministry_stops: frozenset[str]
+    locatives: frozenset[str]
     summary_max: int
     summary_strip: tuple[re.Pattern[str], ...]
 
@@ -360,9 +368,11 @@ def _load_patterns(path: Path, lexicon: _Lexicon) -> dict[str, Any]:
     cues = data.get("cues")
     if not isinstance(cues, dict):
         raise AgreementDataError(f"{path}: cues: expected a mapping of cue kind -> terms")
-    for kind in ("between", "agree", "actor", "venue", "locative", "context", "signing"):
+    for kind in ("between", "agree", "actor", "venue", "context", "signing"):
         for term in _strings(path, f"cues.{kind}", cues.get(kind)):
             lexicon.add("cue", term, kind, f"{path}: cues.{kind}")
+    # Prepositions are looked up by word (as automaton terms they would hit in every sentence).
+    out["locatives"] = frozenset(_resolve_key(w) for w in _strings(path, "cues.locative", cues.get("locative")))
 
     ministries = data.get("ministries") or {}
     for term in _strings(path, "ministries.heads", ministries.get("heads")):
@@ -504,22 +514,23 @@ def _longest(hits: Iterable[_Hit]) -> list[_Hit]:
 
 def _analyse(index: int, text: str, data: _Data) -> _Sentence:
     doc = token_string(text)
-    hits = data.lexicon.find(doc, text)
-    named = _longest(h for h in hits if h.group in ("party", "block"))
-    others = [h for h in hits if h.group not in ("party", "block")]
+    groups: dict[str, list[_Hit]] = {}
     cues: dict[str, list[_Hit]] = {}
-    for hit in others:
+    for hit in data.lexicon.find(doc, text):
+        groups.setdefault("party" if hit.group == "block" else hit.group, []).append(hit)
         if hit.group == "cue":
             cues.setdefault(hit.value, []).append(hit)
-    # Instruments, domains and portfolios each resolve overlaps among themselves.
-    by_group: list[_Hit] = []
-    for group in ("instrument", "portfolio", "head"):
-        by_group += _longest(h for h in others if h.group == group)
+    # Names, instruments and portfolios each resolve overlaps among themselves ("not parties" hide
+    # the names they contain).
+    hits: list[_Hit] = []
+    for group in ("party", "instrument", "portfolio", "head"):
+        if group in groups:
+            hits += _longest(groups[group])
     # A term may belong to several domains: each domain of the longest term counts.
-    domain_hits = [h for h in others if h.group == "domain"]
-    spans = {(h.start, h.end) for h in _longest(domain_hits)}
-    by_group += [h for h in domain_hits if (h.start, h.end) in spans]
-    return _Sentence(index, text, doc.split(), named + by_group, cues)
+    if "domain" in groups:
+        spans = {(h.start, h.end) for h in _longest(groups["domain"])}
+        hits += [h for h in groups["domain"] if (h.start, h.end) in spans]
+    return _Sentence(index, text, doc.split(), hits, cues)
 
 
 def _cue_before(s: _Sentence, kind: str, start: int, gap: int) -> _Hit | None:
@@ -530,18 +541,18 @@ def _cue_before(s: _Sentence, kind: str, start: int, gap: int) -> _Hit | None:
     return best
 
 
-def _is_venue(s: _Sentence, m: _Mention, months: dict[str, int]) -> bool:
+def _is_venue(s: _Sentence, m: _Mention, data: _Data) -> bool:
     """ "tenue à Marrakech", "signé à Tunis", "le 9 juin 2019, au Japon": a place, not a participant."""
     before = m.start - 1
     while before >= 0 and s.words[before] in ("la", "le", "les", "l", "the"):
         before -= 1
-    if before < 0 or _cue_before(s, "locative", before + 1, 0) is None:
+    if before < 0 or s.words[before] not in data.locatives:
         return False
     if _cue_before(s, "venue", before, VENUE_LOOKBACK) is not None:
         return True
     # Right after a date: "le 09 juin 2019, au Japon".
     previous = s.words[max(0, before - 2):before]
-    return any(w in months or (len(w) == 4 and w.isdigit() and w[:2] in ("19", "20")) for w in previous)
+    return any(w in data.months or (len(w) == 4 and w.isdigit() and w[:2] in ("19", "20")) for w in previous)
 
 
 def _between_parties(s: _Sentence, party_starts: dict[int, int]) -> set[int]:
@@ -578,7 +589,7 @@ def _mentions(s: _Sentence, data: _Data) -> tuple[list[_Mention], list[_Mention]
     named = {i for m in out + ministries for i in range(m.start, m.end)}
     between = _between_parties(s, {m.start: m.end for m in out})
     for m in out:
-        if _cue_before(s, "context", m.start, CONTEXT_GAP) or _is_venue(s, m, data.months):
+        if _cue_before(s, "context", m.start, CONTEXT_GAP) or _is_venue(s, m, data):
             m.weight = 0
         elif s.index == 0 or m.start in between or _is_subject(s, m, named):
             m.weight = W_STRONG
