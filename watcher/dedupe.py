@@ -197,6 +197,30 @@ def similarity(sig_a: bytes, sig_b: bytes) -> float:
     return float(_estimate(float(np.mean(a == b))))
 
 
+# Decoded values and band keys of the signatures seen last: ingest asks about each new article four
+# times (find, then add, in its batch's index and in the store's), each time computing the band keys.
+_DECODED: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+_DECODED_MAX = 256
+
+
+def _decoded(sig: bytes | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(values, band keys) of a signature, None when it is empty or of another version."""
+    memo = isinstance(sig, bytes)  # (a driver may hand a memoryview: not hashable, decoded each time)
+    found = _DECODED.get(sig) if memo else None  # type: ignore[arg-type]
+    if found is None:
+        values = _decode(sig)
+        if values is None:
+            return None
+        bands = _band_keys(values[None, :])[0]
+        values.flags.writeable = bands.flags.writeable = False  # shared by every caller
+        found = (values, bands)
+        if memo:
+            if len(_DECODED) >= _DECODED_MAX:
+                _DECODED.clear()
+            _DECODED[sig] = found  # type: ignore[index]
+    return found
+
+
 def _band_keys(sigs: np.ndarray) -> np.ndarray:
     """LSH band keys, shape (n, BANDS): a 32-bit hash of each band's ROWS values and its band number.
 
@@ -239,7 +263,11 @@ class _MultiMap:
         self.packed = np.empty(0, dtype=np.uint64)  # 32-bit keys: key << 32 | row, sorted
         self.keys = np.empty(0, dtype=np.uint64)    # 64-bit keys, sorted, with their rows
         self.rows = np.empty(0, dtype=np.uint32)
-        self.delta: dict[int, list[int]] = {}
+        # The delta: key -> its first row, plus key -> further rows for the few keys that have more.
+        # One dict of single rows is filled and probed with whole-dict operations (C loops); band keys
+        # seldom repeat, so `more` stays small.
+        self.first: dict[int, int] = {}
+        self.more: dict[int, list[int]] = {}
         self.delta_size = 0
 
     def build(self, keys: np.ndarray, rows: np.ndarray) -> None:
@@ -248,18 +276,28 @@ class _MultiMap:
         else:
             order = np.argsort(keys)
             self.keys, self.rows = keys[order].astype(np.uint64), rows[order].astype(np.uint32)
-        self.delta, self.delta_size = {}, 0
+        self._clear_delta()
 
-    def add(self, keys: Iterable[int], row: int) -> None:
-        for key in keys:
-            self.delta.setdefault(int(key), []).append(row)
-            self.delta_size += 1
+    def _clear_delta(self) -> None:
+        self.first, self.more, self.delta_size = {}, {}, 0
+
+    def add(self, keys: Sequence[int], row: int) -> None:
+        added = dict.fromkeys(keys, row)
+        for key in added.keys() & self.first.keys():
+            self.more.setdefault(key, []).append(added.pop(key))
+        self.first.update(added)
+        self.delta_size += len(keys)
         if self.delta_size >= self.MERGE_AT:
             self._merge()
 
+    def _delta_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        pairs = [*self.first.items(), *((k, r) for k, rs in self.more.items() for r in rs)]
+        keys = np.fromiter((k for k, _ in pairs), dtype=np.uint64, count=len(pairs))
+        rows = np.fromiter((r for _, r in pairs), dtype=np.uint32, count=len(pairs))
+        return keys, rows
+
     def _merge(self) -> None:
-        keys = np.fromiter((k for k, rs in self.delta.items() for _ in rs), dtype=np.uint64, count=self.delta_size)
-        rows = np.fromiter((r for rs in self.delta.values() for r in rs), dtype=np.uint32, count=self.delta_size)
+        keys, rows = self._delta_pairs()
         if self.packed_mode:
             new = np.sort(_pack(keys, rows))
             self.packed = np.insert(self.packed, np.searchsorted(self.packed, new), new)
@@ -268,7 +306,7 @@ class _MultiMap:
             at = np.searchsorted(self.keys, keys[order])
             self.keys = np.insert(self.keys, at, keys[order])
             self.rows = np.insert(self.rows, at, rows[order])
-        self.delta, self.delta_size = {}, 0
+        self._clear_delta()
 
     def lookup(self, keys: np.ndarray) -> list[np.ndarray | list[int]]:
         """Row groups for every key (unsorted, may repeat across keys)."""
@@ -284,17 +322,15 @@ class _MultiMap:
             hi = np.searchsorted(self.keys, keys, side="right")
             for i in np.flatnonzero(hi > lo):
                 found.append(self.rows[lo[i]:hi[i]])
-        if self.delta:
-            for key in keys.tolist():
-                rs = self.delta.get(key)
-                if rs:
-                    found.append(rs)
+        if self.first:
+            for key in self.first.keys() & set(keys.tolist()):
+                found.append([self.first[key], *self.more.get(key, ())])
         return found
 
     def nbytes(self) -> int:
-        # Arrays exactly; the delta dict roughly (entry, key int, list) per key.
+        # Arrays exactly; the delta dicts roughly (entry and key int; list and its items).
         arrays = self.packed.nbytes + self.keys.nbytes + self.rows.nbytes
-        return arrays + len(self.delta) * 150 + self.delta_size * 8
+        return arrays + len(self.first) * 100 + len(self.more) * 150
 
 
 def _pack(keys: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -378,10 +414,10 @@ class StoryIndex:
         row = self._append_row(article_id, story_id, published_at)
         if content_hash and content_hash != EMPTY_FINGERPRINT:
             self._exact.add([_content_key(content_hash)], row)
-        sig = _decode(signature)
-        if sig is not None:
-            self._sigs[row] = sig
-            self._bands.add(_band_keys(sig[None, :])[0].tolist(), row)
+        decoded = _decoded(signature)
+        if decoded is not None:
+            self._sigs[row] = decoded[0]
+            self._bands.add(decoded[1].tolist(), row)
 
     def remove(self, article_id: int) -> bool:
         """Forget an article (its keys stay in the arrays but never match again)."""
@@ -427,10 +463,10 @@ class StoryIndex:
         exact = self._find_exact(content_hash, exclude)
         if exact is not None:
             return exact
-        sig = _decode(signature)
-        if sig is None:
+        decoded = _decoded(signature)
+        if decoded is None:
             return None
-        return self._find_near(sig, _epoch(published_at), exclude)
+        return self._find_near(*decoded, _epoch(published_at), exclude)
 
     def _live(self, groups: list[np.ndarray | list[int]], exclude: int | None) -> np.ndarray:
         if not groups:
@@ -451,8 +487,8 @@ class StoryIndex:
         row = int(rows[0])  # the first stored copy
         return Duplicate("exact", int(self._story[row]), int(self._article[row]), 1.0)
 
-    def _find_near(self, sig: np.ndarray, when: float, exclude: int | None) -> Duplicate | None:
-        rows = self._live(self._bands.lookup(_band_keys(sig[None, :])[0]), exclude)
+    def _find_near(self, sig: np.ndarray, bands: np.ndarray, when: float, exclude: int | None) -> Duplicate | None:
+        rows = self._live(self._bands.lookup(bands), exclude)
         if not len(rows):
             return None
         sims = _estimate(np.count_nonzero(self._sigs[rows] == sig, axis=1) / NUM_PERM)
