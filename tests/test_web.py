@@ -65,7 +65,9 @@ def site(tmp_path: Path, store_url: str) -> Iterator[dict[str, Any]]:
                                             summary="=HYPERLINK(\"http://evil.example\") L'ICESCO forme."))
         bad = add_story(s, HOSTILE, copies=["ecofin"], days=1,
                         agreement_=agreement(["Tunisia"], ["telecoms"], summary=HOSTILE))
-        add_story(s, "Sans accord extrait", copies=["dba"], days=0)
+        plain = add_story(s, "Sans accord extrait", copies=["dba", "dba"], days=0)
+        s.flush()
+        plain.articles[1].url = "javascript:alert(document.cookie)"  # a hostile feed's link
         add_story(s, "Match de football", copies=["dba"], days=4, status="ignored")
         alert(s, tn, "tunisie", T0 + timedelta(days=3, hours=1))
         alert(s, tn, "tunisie", T0 + timedelta(days=3, hours=1), notifier="mail")
@@ -157,6 +159,8 @@ def test_story_page_has_every_copy_and_the_agreement(site: dict[str, Any]) -> No
     assert 'href="/?subscription=tunisie"' in html
     hostile = get(site["base"], f"/stories/{ids[2]}")[2]
     assert "<script>" not in hostile and "&lt;script&gt;" in hostile
+    plain = get(site["base"], f"/stories/{ids[3]}")[2]
+    assert 'href="javascript:' not in plain and "javascript:alert(document.cookie)" in plain  # shown, not linked
     for path in ("/stories/999999", "/stories/abc", "/stories", "/nowhere"):
         assert get(site["base"], path)[0] == 404, path
 

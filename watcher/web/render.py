@@ -32,6 +32,13 @@ def xml_text(value: Any) -> str:
     return _NOT_XML.sub("", "" if value is None else str(value))
 
 
+def web_url(value: str | None) -> str | None:
+    """`value` when it is an http(s) URL, else None: a hostile feed's `javascript:` link is not a link."""
+    if value and re.match(r"^https?://", value.strip(), re.IGNORECASE):
+        return value.strip()
+    return None
+
+
 def _domain(domain_id: str) -> str:
     from watcher import agreements
 
@@ -46,7 +53,8 @@ def _instrument(instrument: str | None) -> str:
 
 _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True, undefined=StrictUndefined,
                    trim_blocks=True, lstrip_blocks=True)
-_env.filters.update(day=_day, rfc3339=rfc3339, xml=xml_text, domain=_domain, instrument=_instrument)
+_env.filters.update(day=_day, rfc3339=rfc3339, xml=xml_text, domain=_domain, instrument=_instrument,
+                    web_url=web_url)
 
 
 def page(template: str, status: int = 200, **context: Any) -> Response:
