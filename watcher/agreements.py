@@ -330,9 +330,10 @@ def _terms_section(path: Path, data: dict[str, Any], section: str) -> dict[str, 
 def _date_patterns(months: dict[str, int]) -> tuple[re.Pattern[str], ...]:
     """Day-month(-year) in French/English order, and English month-day(-year), on folded text."""
     names = "|".join(sorted((re.escape(m) for m in months), key=len, reverse=True))
+    year = r"(?:,?\s+(?P<year>(?:19|20)\d\d))?"
     return (
-        re.compile(rf"\b(?P<day>[0-3]?\d)(?:er|st|nd|rd|th)?\s+(?P<month>{names})\.?(?:,?\s+(?P<year>(?:19|20)\d\d))?\b"),
-        re.compile(rf"\b(?P<month>{names})\.?\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b(?:,?\s+(?P<year>(?:19|20)\d\d))?"),
+        re.compile(rf"\b(?P<day>[0-3]?\d)(?:er|st|nd|rd|th)?\s+(?P<month>{names})\.?{year}\b"),
+        re.compile(rf"\b(?P<month>{names})\.?\s+(?P<day>[0-3]?\d)(?:st|nd|rd|th)?\b{year}"),
         re.compile(r"\b(?P<day>[0-3]?\d)/(?P<month>[01]?\d)/(?P<year>(?:19|20)\d\d)\b"),
     )
 
@@ -383,7 +384,8 @@ def _load_patterns(path: Path, lexicon: _Lexicon) -> dict[str, Any]:
     for label, terms in portfolios.items():
         for term in _strings(path, f"ministries.portfolios.{label}", terms):
             lexicon.add("portfolio", term, str(label), f"{path}: ministries.portfolios.{label}")
-    out["ministry_stops"] = frozenset(_resolve_key(s) for s in _strings(path, "ministries.stops", ministries.get("stops")))
+    stops = _strings(path, "ministries.stops", ministries.get("stops"))
+    out["ministry_stops"] = frozenset(_resolve_key(s) for s in stops)
 
     months: dict[str, int] = {}
     for number, names in (data.get("months") or {}).items():
@@ -495,7 +497,7 @@ def _sentences(title: str, body: str) -> Iterator[tuple[int, str]]:
             sentence = first_sentence(rest)
             if not sentence:
                 break
-            rest = rest[len(sentence):].lstrip() if rest.startswith(sentence) else rest[rest.find(sentence) + len(sentence):].lstrip()
+            rest = rest[len(sentence):].lstrip()  # rest is stripped, so the sentence is its prefix
             yield index, " ".join(sentence.split())
             index += 1
 
