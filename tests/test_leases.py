@@ -128,3 +128,31 @@ def test_sqlite_file_lock_refuses_a_second_holder(tmp_path: Path) -> None:
         first.release()
     with leases.SqliteDaemonLock(db):  # free again once released
         pass
+
+
+def test_replicas_starting_together_insert_each_new_source_once(store: Store) -> None:
+    """Two daemons sync the same new config at once: the second waits for the first and keeps its rows."""
+    from types import SimpleNamespace
+
+    from watcher.store.sources import sync_sources
+
+    configs = [SimpleNamespace(name=f"s{i}", kind="feed", url=f"http://127.0.0.1:9/{i}.xml") for i in range(3)]
+    second: dict[str, object] = {}
+
+    def sync_in_another_replica() -> None:
+        try:
+            with store.session() as s:
+                second["names"] = sorted(sync_sources(s, configs, T0))
+        except Exception as exc:  # noqa: BLE001 - the assertion below reports it
+            second["error"] = exc
+
+    with store.session() as s:
+        sync_sources(s, configs, T0)  # inserted, not yet committed
+        other = threading.Thread(target=sync_in_another_replica)
+        other.start()
+        other.join(0.5)  # it blocks on our uncommitted rows (PostgreSQL) or our write lock (SQLite)
+    other.join(30)
+    assert "error" not in second, second.get("error")
+    assert second["names"] == ["s0", "s1", "s2"]
+    with store.session() as s:
+        assert len(s.scalars(select(Source)).all()) == 3

@@ -49,6 +49,7 @@ from watcher.notifiers.base import (
     PermanentError,
     TransientError,
 )
+from watcher.store.db import insert_or_ignore
 from watcher.store.models import Alert, Article, Story
 
 log = logging.getLogger(__name__)
@@ -126,17 +127,6 @@ def _period_end(key: str | None) -> datetime | None:
         return None
 
 
-def _insert(session: Session) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # the constraint still holds elsewhere; only the quiet conflict handling is dialect-specific
-        raise RuntimeError(f"the outbox supports SQLite and PostgreSQL, not {dialect}")
-    return insert
-
-
 def enqueue(session: Session, *, story_id: int, article_id: int, published_at: datetime | None,
             matches: Sequence[Any], config: Any, silent: bool) -> int:
     """Write the alert rows for one story's `matches`; returns how many rows were created.
@@ -177,13 +167,8 @@ def enqueue(session: Session, *, story_id: int, article_id: int, published_at: d
                 })
     if not rows:
         return 0
-    insert = _insert(session)
-    created = 0
-    for values in rows.values():
-        stmt = insert(Alert).values(**values).on_conflict_do_nothing(
-            index_elements=["story_id", "subscription", "notifier", "target"])
-        # RETURNING, not rowcount: psycopg reports -1 for an ORM insert's rowcount.
-        created += len(session.execute(stmt.returning(Alert.id)).all())
+    created = insert_or_ignore(session, Alert.__table__, list(rows.values()),
+                               ["story_id", "subscription", "notifier", "target"])
     if created:
         log.info("alert.enqueued", extra={"story_id": story_id, "rows": created})
     return created

@@ -58,6 +58,23 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def insert_or_ignore(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> int:
+    """INSERT `rows` into `table`, skipping those whose `keys` already exist (another process may have
+    inserted the same row a moment ago: several replicas, one database). Returns how many were new."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # the constraint still holds elsewhere; only the quiet conflict handling is dialect-specific
+        raise RuntimeError(f"the store supports SQLite and PostgreSQL, not {dialect}")
+    # RETURNING, not rowcount: psycopg reports -1 for an ORM insert's rowcount.
+    stmt = insert(table).values(rows).on_conflict_do_nothing(index_elements=keys).returning(table.c.id)
+    return len(session.execute(stmt).all())
+
+
 def make_engine(url: str) -> Engine:
     """An engine for `url`; a SQLite file's directory is created if missing."""
     parsed = make_url(url)

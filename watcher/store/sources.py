@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from watcher.store.db import insert_or_ignore
 from watcher.store.models import HttpCache, Source
 
 JITTER = 0.2
@@ -54,14 +55,15 @@ def sync_sources(session: Session, configs: Sequence[Any], at: datetime, *, prun
     wanted = {cfg.name: cfg for cfg in configs}
     query = select(Source) if prune else select(Source).where(Source.name.in_(list(wanted)))
     rows = {row.name: row for row in session.scalars(query)}
+    new = [dict(name=name, kind=cfg.kind, url=str(cfg.url), created_at=at, enabled=bool(getattr(cfg, "enabled", True)),
+                next_poll_at=at, consecutive_failures=0) for name, cfg in wanted.items() if name not in rows]
+    if new:  # replicas starting together insert the same new sources: the first one wins, quietly
+        insert_or_ignore(session, Source.__table__, new, ["name"])
+        rows.update((row.name, row) for row in session.scalars(
+            select(Source).where(Source.name.in_([values["name"] for values in new]))))
     for name, cfg in wanted.items():
-        row = rows.get(name)
+        row = rows[name]
         enabled = bool(getattr(cfg, "enabled", True))
-        if row is None:
-            row = rows[name] = Source(name=name, kind=cfg.kind, url=str(cfg.url), created_at=at,
-                                      enabled=enabled, next_poll_at=at, consecutive_failures=0)
-            session.add(row)
-            continue
         if row.url != str(cfg.url) or row.kind != cfg.kind:
             # Another address is another source as far as health goes: poll it now, forget old failures.
             row.url, row.kind = str(cfg.url), cfg.kind
