@@ -123,6 +123,10 @@ def normalize(text: str) -> str:
 
 def squash(text: str) -> str:
     """`text` with every run of whitespace (including no-break spaces) made one space, ends stripped."""
+    # Most lines come already squashed (extract gathers paragraphs that way): a printable string has no
+    # whitespace but the plain space, so two C scans tell, instead of rebuilding the line.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     # str.split() and the regex \s agree on what whitespace is (str.isspace); split/join is ~8x faster
     # than re.sub on a paragraph, where every single space is a match to replace.
     return " ".join(text.split())
