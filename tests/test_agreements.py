@@ -464,3 +464,22 @@ def test_refresh_fills_missing_and_outdated_agreements(env) -> None:  # type: ig
     for case in cases:
         assert got[case.name] == extract(case.title, case.body, case.published).to_dict()
     assert got["tn_rw_egov"]["parties"] == ["Tunisia", "Rwanda"]
+
+
+def test_an_extractor_failure_does_not_stop_ingest(env, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    from watcher.store.models import Story
+
+    store, ingestor = env
+
+    def broken(*args: Any) -> Agreement:
+        raise AgreementDataError("gazetteer.yaml: countries[3]: broken")
+
+    monkeypatch.setattr(agreements, "extract", broken)
+    with store.session() as s:
+        assert ingestor.ingest(s, [_draft("kenya", CASE_BY_NAME["ke_in_dpi_en"])]).new == 1
+    assert "agreement.failed" in caplog.text
+    monkeypatch.undo()
+    with store.session() as s:
+        assert s.scalars(select(Story)).one().agreement is None
+        assert agreements.refresh(s) == 1  # caught up later
+        assert s.scalars(select(Story)).one().agreement["parties"] == ["Kenya", "India"]

@@ -53,8 +53,8 @@ from watcher.text import fold, token_string, tokens
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "Agreement", "AgreementDataError", "INSTRUMENTS", "VERSION", "domain_label", "domains", "extract",
-    "instrument_label", "refresh", "resolve_domain", "resolve_party",
+    "Agreement", "AgreementDataError", "INSTRUMENTS", "VERSION", "demonym_forms", "domain_label", "domains",
+    "extract", "instrument_label", "load", "refresh", "resolve_domain", "resolve_party",
 ]
 
 # Bump when the gazetteer, the patterns or the rules change: refresh() re-extracts older agreements.

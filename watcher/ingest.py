@@ -246,9 +246,16 @@ def _article(item: _Planned, story_id: int) -> Article:
     )
 
 
-def _agreement(draft: Draft, published_at: datetime | None = None) -> dict[str, Any]:
-    """Who agreed with whom on what, stored with a relevant story (about a millisecond per article)."""
-    return agreements.extract(draft.title, draft.body, draft.published_at or published_at).to_dict()
+def _agreement(draft: Draft, published_at: datetime | None = None) -> dict[str, Any] | None:
+    """Who agreed with whom on what, stored with a relevant story (about a millisecond per article).
+
+    A failure stores no agreement (agreements.refresh retries it) rather than losing the article.
+    """
+    try:
+        return agreements.extract(draft.title, draft.body, draft.published_at or published_at).to_dict()
+    except Exception as exc:  # a broken data file or an extractor bug must not stop ingestion
+        log.error("agreement.failed", extra={"source": draft.source, "guid": draft.guid, "error": repr(exc)[:300]})
+        return None
 
 
 def _existing(session: Session, drafts: Sequence[Draft]) -> dict[tuple[str, ...], Article]:
