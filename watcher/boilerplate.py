@@ -109,7 +109,9 @@ _BEYOND_LATIN = re.compile("[^\x00-\u036f]")
 _APOSTROPHE_RE = re.compile("[" + "".join(chr(c) for c in _APOSTROPHES) + "]")
 
 
-@functools.lru_cache(maxsize=4096)  # clean_paragraphs asks up to four times about the same line
+# clean_paragraphs asks up to four times about the same line, find_byline about the same page; a larger
+# cache only holds on to old paragraphs (4,096 of them held ~6 MB through a poll cycle).
+@functools.lru_cache(maxsize=512)
 def normalize(text: str) -> str:
     """Matching form of `text`: NFKC, case folded, accents removed, apostrophes/dashes unified, spaces collapsed."""
     text = unicodedata.normalize("NFKC", text).casefold()
