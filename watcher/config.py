@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -19,6 +19,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from watcher import clock
 
 DEFAULT_PATH = Path("config/watcher.yaml")
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -35,6 +37,20 @@ class ConfigError(Exception):
     def __init__(self, errors: list[str]) -> None:
         super().__init__("\n".join(errors))
         self.errors = errors
+
+
+def parse_since(text: str) -> datetime:
+    """A point in time given as a date (`2024-05-01`, UTC unless it says otherwise) or as a duration
+    back from now (`7d`): the rule of every `--since` and of the web view's `since` filter."""
+    try:
+        parsed = datetime.fromisoformat(text)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    except ValueError:
+        pass
+    try:
+        return clock.now() - parse_duration(text)
+    except ValueError:
+        raise ValueError(f"expected a date like 2024-05-01 or a duration like 7d, got {text!r}") from None
 
 
 def parse_duration(value: Any) -> timedelta:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timezone
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
@@ -11,10 +10,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, defer
 
-from watcher.cli.context import Context
+from watcher.cli.context import Context, since_argument
 from watcher.cli.output import Column, render
-from watcher.clock import now
-from watcher.config import parse_duration
 from watcher.matching import Query
 from watcher.store.models import Article
 
@@ -26,7 +23,7 @@ COLUMNS = [
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("articles", help="list stored articles (one row per story)")
-    parser.add_argument("--since", type=_since, metavar="DATE", help="published since DATE (2024-05-01) or for a duration (7d)")
+    parser.add_argument("--since", type=since_argument, metavar="DATE", help="published since DATE (2024-05-01) or for a duration (7d)")
     parser.add_argument("--source", action="append", metavar="NAME", help="only from this source (repeatable)")
     parser.add_argument("--match", metavar="TEXT", help="words that must appear (case- and accent-insensitive)")
     parser.add_argument("--status", choices=("relevant", "ignored", "all"), default="relevant")
@@ -36,18 +33,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--explain", action="store_true", help="show the relevance score and the terms that fired")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.set_defaults(func=run)
-
-
-def _since(text: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(text)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    except ValueError:
-        pass
-    try:
-        return now() - parse_duration(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date like 2024-05-01 or a duration like 7d, got {text!r}")
 
 
 def _query(args: argparse.Namespace) -> Select[tuple[Article]]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TextIO
 
-from watcher.config import Config, load_config
+from watcher.config import Config, load_config, parse_since
 from watcher.store import Store, open_store
 
 
@@ -33,3 +35,11 @@ class Context:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+
+
+def since_argument(text: str) -> datetime:
+    """`--since DATE|DURATION` for every command that has it (argparse shows the message)."""
+    try:
+        return parse_since(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

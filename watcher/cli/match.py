@@ -10,15 +10,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import func, select
 
-from watcher.cli.context import Context
+from watcher.cli.context import Context, since_argument
 from watcher.cli.output import Column, render
-from watcher.clock import now
-from watcher.config import parse_duration
 from watcher.matching import Matcher
 from watcher.store.models import Article
 
@@ -33,25 +30,13 @@ COLUMNS = [
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("match", help="dry run: stored articles a subscription would match, and why")
     parser.add_argument("name", metavar="NAME", help="subscription name from the config")
-    parser.add_argument("--since", type=_since, metavar="DATE", help="published since DATE (2024-05-01) or for a duration (30d)")
+    parser.add_argument("--since", type=since_argument, metavar="DATE", help="published since DATE (2024-05-01) or for a duration (30d)")
     parser.add_argument("--status", choices=("relevant", "ignored", "all"), default="relevant",
                         help="which stored articles to try (only relevant ones are ever alerted)")
     parser.add_argument("--all-copies", action="store_true", help="one row per copy instead of per story")
     parser.add_argument("--limit", type=int, default=50, help="at most this many rows (0: no limit)")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.set_defaults(func=run)
-
-
-def _since(text: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(text)
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    except ValueError:
-        pass
-    try:
-        return now() - parse_duration(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date like 2024-05-01 or a duration like 30d, got {text!r}")
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

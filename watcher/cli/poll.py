@@ -8,8 +8,8 @@ from typing import Any, TextIO
 
 from watcher.cli.context import Context
 from watcher.cli.output import Column, render
-from watcher.cli.sources import short_error
 from watcher.pipeline import PollResult, poll, select_sources
+from watcher.store.sources import short_error
 
 COLUMNS = [
     Column("source", "SOURCE", 24), Column("status", "STATUS", 12), Column("new", "NEW", 4),

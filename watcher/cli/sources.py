@@ -10,6 +10,7 @@ from watcher.cli.context import Context
 from watcher.cli.output import Column, render
 from watcher.clock import now
 from watcher.store import sources as source_store
+from watcher.store.sources import short_error
 
 COLUMNS = [
     Column("name", "SOURCE", 24), Column("state", "STATE", 12), Column("last_success", "LAST SUCCESS", 16),
@@ -42,13 +43,6 @@ def rows(ctx: Context) -> list[dict[str, Any]]:
         })
     out.sort(key=lambda r: (r["state"] == "removed", r["name"]))
     return out
-
-
-def short_error(error: str | None, url: str) -> str | None:
-    """The error without its leading "<source URL>: " (the table has little room and names the source)."""
-    if error and error.startswith(url + ": "):
-        return error[len(url) + 2:]
-    return error
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:

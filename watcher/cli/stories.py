@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from watcher.cli.articles import _since  # the same DATE-or-duration rule as `watcher articles`
-from watcher.cli.context import Context
+
+from watcher.cli.context import Context, since_argument
 from watcher.cli.output import Column, render
 from watcher.matching import TermError
 from watcher.store import stories as story_store
@@ -31,31 +31,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--source", action="append", metavar="NAME", help="carried by this source (repeatable)")
     parser.add_argument("--subscription", metavar="NAME", help="stories this subscription alerted on")
     parser.add_argument("--search", metavar="TEXT", help="words that must appear (case- and accent-insensitive)")
-    parser.add_argument("--since", type=_since, metavar="DATE", help="published since DATE (2024-05-01) or for a duration (7d)")
+    parser.add_argument("--since", type=since_argument, metavar="DATE", help="published since DATE (2024-05-01) or for a duration (7d)")
     parser.add_argument("--limit", type=int, default=50, help="at most this many rows (0: no limit)")
     parser.add_argument("--refresh", action="store_true", help="re-extract every relevant story's agreement first")
     parser.add_argument("--format", choices=("table", "json", "csv"), default="table")
     parser.set_defaults(func=run)
 
 
-def resolve_filters(party: str | None, domain: str | None) -> tuple[str | None, str | None, list[str]]:
-    """(canonical party, domain id, notes): a spelling the gazetteer does not know is kept as written."""
-    from watcher import agreements
-
-    notes = []
-    party_name = agreements.resolve_party(party) if party else None
-    if party and party_name is None:
-        notes.append(f"party {party!r} is not in the gazetteer; matching the name as written")
-    domain_id = agreements.resolve_domain(domain) if domain else None
-    if domain and domain_id is None:
-        notes.append(f"domain {domain!r} is unknown; matching it as written")
-    return party_name or party, domain_id or domain, notes
-
-
 def run(args: argparse.Namespace, ctx: Context) -> int:
     from watcher import agreements
 
-    party, domain, notes = resolve_filters(args.party, args.domain)
+    party, domain, notes = story_store.resolve_filters(args.party, args.domain)
     for note in notes:
         print(f"watcher stories: {note}", file=sys.stderr)
     with ctx.store.session() as session:

@@ -205,3 +205,10 @@ def save_validators(session: Session, items: dict[str, Validators], at: datetime
         session.execute(update(HttpCache), updates)  # one executemany, by primary key
     session.add_all(HttpCache(**row) for url, row in rows.items() if url not in existing)
     session.flush()
+
+
+def short_error(error: str | None, url: str) -> str | None:
+    """The error without its leading "<source URL>: " (the table has little room and names the source)."""
+    if error and error.startswith(url + ": "):
+        return error[len(url) + 2:]
+    return error

@@ -316,3 +316,16 @@ def _aware(value: Any) -> datetime:
         value = datetime.fromisoformat(value)
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
+
+def resolve_filters(party: str | None, domain: str | None) -> tuple[str | None, str | None, list[str]]:
+    """(canonical party, domain id, notes): a spelling the gazetteer does not know is kept as written."""
+    from watcher import agreements
+
+    notes = []
+    party_name = agreements.resolve_party(party) if party else None
+    if party and party_name is None:
+        notes.append(f"party {party!r} is not in the gazetteer; matching the name as written")
+    domain_id = agreements.resolve_domain(domain) if domain else None
+    if domain and domain_id is None:
+        notes.append(f"domain {domain!r} is unknown; matching it as written")
+    return party_name or party, domain_id or domain, notes

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from urllib.parse import quote, unquote
 
 from watcher import clock
-from watcher.cli.output import render as render_rows
 from watcher.cli.output import Column
+from watcher.cli.output import render as render_rows
 from watcher.config import Config
 from watcher.http import Request, Response
 from watcher.matching import TermError
@@ -23,7 +23,7 @@ from watcher.store import Store
 from watcher.store import stories as story_store
 from watcher.store.stories import StoryRow
 from watcher.web.pages import read_filters
-from watcher.web.render import base_url, not_found, page, render, rfc3339
+from watcher.web.render import base_url, not_found, page, render
 
 ENTRIES = 50
 TAG = "tag:cooperation-watcher.invalid,2025"  # RFC 4151 tagging entity: a name nobody else can own

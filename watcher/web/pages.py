@@ -7,7 +7,6 @@ gazetteer), `source`, `subscription`, `q` (accent-insensitive words), `since` (a
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from watcher.config import Config
+from watcher.config import Config, parse_since
 from watcher.http import Request, Response
 from watcher.matching import TermError
 from watcher.store import Store
@@ -41,17 +40,14 @@ class Filters:
 
 def read_filters(request: Request, *, limit: int | None, page_number: int = 1) -> Filters:
     """The filters of `request` as a StoryFilter (party and domain resolved, since parsed)."""
-    from watcher.cli.articles import _since  # the command line's DATE-or-duration rule
-    from watcher.cli.stories import resolve_filters
-
     values = {name: param(request, name) for name in FILTERS}
-    party, domain, notes = resolve_filters(values["party"] or None, values["domain"] or None)
+    party, domain, notes = story_store.resolve_filters(values["party"] or None, values["domain"] or None)
     errors: list[str] = []
     since: datetime | None = None
     if values["since"]:
         try:
-            since = _since(values["since"])
-        except argparse.ArgumentTypeError as exc:
+            since = parse_since(values["since"])
+        except ValueError as exc:
             errors.append(f"since: {exc}")
     offset = (page_number - 1) * limit if limit else 0
     query = StoryFilter(party=party, domain=domain, sources=[values["source"]] if values["source"] else (),
@@ -118,10 +114,8 @@ class Pages:
 
 
 def _source(row: Source, configured: bool, articles: int) -> dict[str, Any]:
-    from watcher.cli.sources import short_error
-
     return {"name": row.name, "kind": row.kind, "url": row.url, "state": source_store.state(row, configured),
             "last_success": row.last_success_at, "last_polled": row.last_polled_at,
             "failures": row.consecutive_failures, "articles": articles,
-            "error": short_error(row.last_error, row.url) if row.consecutive_failures else None,
+            "error": source_store.short_error(row.last_error, row.url) if row.consecutive_failures else None,
             "next_poll": row.next_poll_at if row.enabled and configured else None}
