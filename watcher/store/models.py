@@ -17,6 +17,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -87,6 +89,8 @@ class Story(Base):
     """One story, however many sources carry it; its first article is the representative."""
 
     __tablename__ = "stories"
+    # The listing order (newest first) of `watcher stories` and the web view; see migration 0004.
+    __table_args__ = (Index("ix_stories_when", func.coalesce(text("published_at"), text("created_at")), "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     representative_id: Mapped[int | None] = mapped_column(Integer)
