@@ -367,7 +367,7 @@ def test_shipped_data_loads_and_covers_the_continent() -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# The store: ingest fills the agreement of relevant stories; refresh() catches up older stores.
+# The store: ingest leaves the agreement to refresh() (off the poll path), which fills relevant stories.
 
 CONFIG = """
 sources:
@@ -406,7 +406,7 @@ def _draft(guid: str, case: Case | None = None, **kw: Any):  # type: ignore[no-u
 CASE_BY_NAME = {c.name: c for c in CASES}
 
 
-def test_ingest_stores_the_agreement_of_relevant_stories_only(env) -> None:  # type: ignore[no-untyped-def]
+def test_refresh_stores_the_agreement_of_relevant_stories_only(env) -> None:  # type: ignore[no-untyped-def]
     from watcher.store.models import Article, Story
 
     store, ingestor = env
@@ -417,6 +417,9 @@ def test_ingest_stores_the_agreement_of_relevant_stories_only(env) -> None:  # t
                                      _draft("football", title="Football : le Mali bat le Sénégal", body=FOOTBALL)])
     assert result.new == 3 and result.ignored == 1
     with store.session() as s:
+        assert {st.agreement for st in s.scalars(select(Story))} == {None}  # not on the poll path
+        assert agreements.refresh(s) == 2
+    with store.session() as s:
         rows = {a.guid: (a.status, st.agreement) for st, a in
                 s.execute(select(Story, Article).join(Article, Article.id == Story.representative_id))}
     assert rows["football"] == ("ignored", None)
@@ -425,11 +428,12 @@ def test_ingest_stores_the_agreement_of_relevant_stories_only(env) -> None:  # t
     assert rows["kenya"][1]["parties"] == ["Kenya", "India"] and rows["kenya"][1]["signed_on"] == "2024-05-03"
     assert rows["seed"][1]["parties"] == ["ICESCO", "AICTO"]
 
-    # A correction of the representative re-reads the agreement.
+    # A correction of the representative makes the agreement be read again.
     corrected = kenya.body.replace("3 May 2024", "2 May 2024")
     with store.session() as s:
         assert ingestor.ingest(s, [_draft("kenya", kenya, body=corrected)]).updated == 1
     with store.session() as s:
+        assert agreements.refresh(s) == 1
         story = s.scalars(select(Story).join(Article, Article.id == Story.representative_id)
                           .where(Article.guid == "kenya")).one()
         assert story.agreement["signed_on"] == "2024-05-02"
@@ -466,20 +470,27 @@ def test_refresh_fills_missing_and_outdated_agreements(env) -> None:  # type: ig
     assert got["tn_rw_egov"]["parties"] == ["Tunisia", "Rwanda"]
 
 
-def test_an_extractor_failure_does_not_stop_ingest(env, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
-    from watcher.store.models import Story
+def test_an_extractor_failure_skips_only_that_story(env, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    from watcher.store.models import Article, Story
 
     store, ingestor = env
-
-    def broken(*args: Any) -> Agreement:
-        raise AgreementDataError("gazetteer.yaml: countries[3]: broken")
-
-    monkeypatch.setattr(agreements, "extract", broken)
+    kenya, tunisia = CASE_BY_NAME["ke_in_dpi_en"], CASE_BY_NAME["tn_rw_egov"]
     with store.session() as s:
-        assert ingestor.ingest(s, [_draft("kenya", CASE_BY_NAME["ke_in_dpi_en"])]).new == 1
+        assert ingestor.ingest(s, [_draft("kenya", kenya), _draft("tunisia", tunisia)]).new == 2
+    real = agreements.extract
+
+    def broken_on_kenya(title: str, body: str, published: Any) -> Agreement:
+        if "Kenya" in title:
+            raise AgreementDataError("gazetteer.yaml: countries[3]: broken")
+        return real(title, body, published)
+
+    monkeypatch.setattr(agreements, "extract", broken_on_kenya)
+    with store.session() as s:
+        assert agreements.refresh(s) == 1  # the other story still gets its agreement
     assert "agreement.failed" in caplog.text
     monkeypatch.undo()
     with store.session() as s:
-        assert s.scalars(select(Story)).one().agreement is None
-        assert agreements.refresh(s) == 1  # caught up later
-        assert s.scalars(select(Story)).one().agreement["parties"] == ["Kenya", "India"]
+        assert agreements.refresh(s) == 1  # caught up on the next call
+        got = {a.guid: st.agreement for st, a in
+               s.execute(select(Story, Article).join(Article, Article.id == Story.representative_id))}
+    assert got["kenya"]["parties"] == ["Kenya", "India"] and got["tunisia"]["parties"] == ["Tunisia", "Rwanda"]

@@ -807,11 +807,14 @@ def extract(title: str, body: str, published_at: datetime | None = None) -> Agre
 # Store: agreements of stories stored before this extractor (or by an older version of it).
 
 
-def refresh(session: Session, *, only_missing: bool = True, batch: int = 200) -> int:
+def refresh(session: Session, *, only_missing: bool = True, batch: int = 200, limit: int | None = None) -> int:
     """(Re)extract the agreement of relevant stories; returns how many were updated.
 
-    only_missing: just stories without an agreement or with one from an older VERSION (one query when
-    there are none). Otherwise every relevant story. The caller commits.
+    Ingest stores stories without their agreement (extraction costs about as much as the rest of ingest);
+    the daemon calls this after its polls, `watcher stories` before it reads. only_missing: just stories
+    without an agreement or with one from an older VERSION (one query when there are none); otherwise
+    every relevant story. `limit` bounds one call's work, oldest stories first. The caller commits.
+    A story whose extraction fails is logged and skipped (the next call tries it again).
     """
     from watcher.store.models import Article, Story  # the store imports nothing from here; keep it so
 
@@ -819,14 +822,19 @@ def refresh(session: Session, *, only_missing: bool = True, batch: int = 200) ->
                 .where(Article.status == "relevant").order_by(Story.id))
     if only_missing:
         relevant = relevant.where(func.coalesce(Story.agreement["version"].as_integer(), 0) < VERSION)
-    ids = list(session.scalars(relevant))
+    ids = list(session.scalars(relevant.limit(limit) if limit else relevant))
+    updated = 0
     for start in range(0, len(ids), batch):
         chunk = ids[start:start + batch]
         rows = session.execute(select(Story, Article).join(Article, Article.id == Story.representative_id)
                                .where(Story.id.in_(chunk)))
         for story, article in rows:
-            story.agreement = extract(article.title, article.body, article.published_at).to_dict()
+            try:
+                story.agreement = extract(article.title, article.body, article.published_at).to_dict()
+                updated += 1
+            except Exception as exc:  # a broken data file or an extractor bug must not stop the others
+                log.error("agreement.failed", extra={"story": story.id, "error": repr(exc)[:300]})
         session.flush()
-    if ids:
-        log.info("agreements.refreshed", extra={"stories": len(ids), "version": VERSION})
-    return len(ids)
+    if updated:
+        log.info("agreements.refreshed", extra={"stories": updated, "version": VERSION})
+    return updated

@@ -11,13 +11,12 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from watcher import agreements, dedupe, outbox
+from watcher import dedupe, outbox
 from watcher.clock import now
 from watcher.config import Config
 from watcher.matching import Matcher
@@ -216,8 +215,9 @@ class _Batch:
                 item.batch_story, item.kind = duplicate.story_id, duplicate.kind
             else:
                 item.batch_story, item.first_of_story = len(self.stories), True
-                self.stories.append(Story(title=draft.title, created_at=now(), published_at=draft.published_at,
-                                          agreement=_agreement(draft) if item.relevance.relevant else None))
+                # The agreement is extracted later, off the poll path (agreements.refresh: a daemon job, and
+                # before `watcher stories` reads): it costs about as much as the rest of ingest together.
+                self.stories.append(Story(title=draft.title, created_at=now(), published_at=draft.published_at))
             self.index.add(len(self.items), item.batch_story, item.content_hash, item.signature, draft.published_at)
         self.items.append(item)
 
@@ -244,18 +244,6 @@ def _article(item: _Planned, story_id: int) -> Article:
         entry_hash=draft.entry_hash, relevance=relevance.score, relevance_terms=list(relevance.terms),
         status="relevant" if relevance.relevant else "ignored", story_id=story_id,
     )
-
-
-def _agreement(draft: Draft, published_at: datetime | None = None) -> dict[str, Any] | None:
-    """Who agreed with whom on what, stored with a relevant story (about a millisecond per article).
-
-    A failure stores no agreement (agreements.refresh retries it) rather than losing the article.
-    """
-    try:
-        return agreements.extract(draft.title, draft.body, draft.published_at or published_at).to_dict()
-    except Exception as exc:  # a broken data file or an extractor bug must not stop ingestion
-        log.error("agreement.failed", extra={"source": draft.source, "guid": draft.guid, "error": repr(exc)[:300]})
-        return None
 
 
 def _existing(session: Session, drafts: Sequence[Draft]) -> dict[tuple[str, ...], Article]:
@@ -293,8 +281,7 @@ def _apply_correction(session: Session, article: Article, draft: Draft, result: 
     article.title, article.body = draft.title, draft.body
     if article.story is not None and article.story.representative_id == article.id:
         article.story.title = draft.title
-        if article.status == "relevant":  # the agreement is read from the representative's text
-            article.story.agreement = _agreement(draft, article.published_at)
+        article.story.agreement = None  # read again from the corrected text by agreements.refresh
     article.content_hash = dedupe.fingerprint(draft.title, draft.body)
     article.signature = dedupe.signature(draft.title, draft.body)
     article.updated_at = now()

@@ -67,6 +67,7 @@ class DaemonSettings:
     alert_batch: int = 5  # alerts claimed at once (small: shutdown waits for the batch in flight)
     digest_every: timedelta = timedelta(seconds=30)
     retention_every: timedelta = timedelta(hours=1)
+    agreement_batch: int = 500  # stories whose agreement one run of the job extracts (~1 ms each)
     grace: timedelta = timedelta(seconds=7)  # how long stop() waits for in-flight jobs
 
 
@@ -160,6 +161,7 @@ class Daemon:
             ("alerts", self.dispatch_alerts, s.dispatch_every),
             ("digests", self.dispatch_digests, s.digest_every),
             ("retention", self.retention, s.retention_every),
+            ("agreements", self.extract_agreements, s.tick),
             ("leases", self.renew_leases, max(s.lease / 3, timedelta(seconds=1))),
         ]
         for name, job, every in jobs:
@@ -202,6 +204,7 @@ class Daemon:
         self.dispatch_alerts()
         self.dispatch_digests()
         self.retention()
+        self.extract_agreements()
         return stats
 
     @property
@@ -315,6 +318,14 @@ class Daemon:
         if pruned:
             log.info("retention.pruned", extra={"articles": pruned, "older_than_days": days})
         return pruned
+
+    def extract_agreements(self) -> int:
+        """Fill in the agreements of stories stored since the last call (ingest leaves them to us), a
+        bounded batch per run. Replicas may overlap here: the result is the same whichever writes it."""
+        from watcher import agreements
+
+        with self.store.session() as session:
+            return agreements.refresh(session, limit=self.settings.agreement_batch)
 
     def renew_leases(self) -> None:
         leases.renew_sources(self.store, self.owner, lease=self.settings.lease)
