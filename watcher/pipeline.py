@@ -30,7 +30,7 @@ import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Select, bindparam, select
@@ -38,15 +38,16 @@ from sqlalchemy import Connection, Select, bindparam, select
 from watcher import metrics
 from watcher.clock import now
 from watcher.config import Config, SourceConfig
-from watcher.extract import extract_article, fragment_body, guess_language
 from watcher.fetch import FetchError, Fetcher, Response
-from watcher.ingest import Draft, Ingestor
 from watcher.sources import Entry, ParseError, get_kind
 from watcher.store import Store
 from watcher.store import sources as source_store
 from watcher.store.models import Article, Source
 from watcher.store.sources import Outcome, Validators
 from watcher.urls import canonical_url
+
+if TYPE_CHECKING:  # imported when the first new entry needs them: a cycle of 304s never loads
+    from watcher.ingest import Draft, Ingestor  # numpy, lxml or the matcher (half the start-up memory)
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +87,20 @@ class PollResult:
 
 @dataclass
 class _StoreState:
-    ingestor: Ingestor
+    config: Config
     robots: dict[str, Any]
+    _ingestor: Ingestor | None = None
+
+    @property
+    def ingestor(self) -> Ingestor:
+        """Built on first use: compiling the classifier and the subscriptions is wasted on a cycle of 304s."""
+        if self._ingestor is None:
+            from watcher.ingest import Ingestor
+
+            self._ingestor = Ingestor(self.config)
+        elif self._ingestor.config is not self.config:
+            self._ingestor.reload(self.config)
+        return self._ingestor
 
 
 # Compiled state kept per open Store for the life of the process (the daemon calls `poll` every tick:
@@ -98,9 +111,8 @@ _STATE: weakref.WeakKeyDictionary[Store, _StoreState] = weakref.WeakKeyDictionar
 def _state_for(config: Config, store: Store) -> _StoreState:
     state = _STATE.get(store)
     if state is None:
-        state = _STATE[store] = _StoreState(Ingestor(config), {})
-    elif state.ingestor.config is not config:
-        state.ingestor.reload(config)
+        state = _STATE[store] = _StoreState(config, {})
+    state.config = config
     return state
 
 
@@ -111,7 +123,7 @@ class PollContext:
     config: Config
     store: Store
     fetcher: Fetcher
-    ingestor: Ingestor
+    state: _StoreState
     on_result: Callable[[PollResult], None] | None = None
     rng: random.Random = field(default_factory=random.Random)
     # Preloaded by poll_sources for the batch (one query instead of one per source).
@@ -123,8 +135,11 @@ class PollContext:
     @classmethod
     def create(cls, config: Config, store: Store, fetcher: Fetcher, **kwargs: Any) -> PollContext:
         """A context sharing this process's compiled state for `store` (the ingestor)."""
-        state = _state_for(config, store)
-        return cls(config=config, store=store, fetcher=fetcher, ingestor=state.ingestor, **kwargs)
+        return cls(config=config, store=store, fetcher=fetcher, state=_state_for(config, store), **kwargs)
+
+    @property
+    def ingestor(self) -> Ingestor:
+        return self.state.ingestor
 
 
 def make_fetcher(config: Config, store: Store | None = None, **overrides: Any) -> Fetcher:
@@ -390,6 +405,8 @@ async def _drafts(ctx: PollContext, source: SourceConfig, entries: Sequence[Entr
                   result: PollResult) -> list[Draft]:
     if not entries:
         return []
+    from watcher.ingest import Draft
+
     fetched = await asyncio.gather(*(_draft(ctx, source, entry) for entry in entries),
                                    return_exceptions=True)
     drafts = []
@@ -412,6 +429,8 @@ class _ItemError(Exception):
 
 
 async def _draft(ctx: PollContext, source: SourceConfig, entry: Entry) -> Draft:
+    from watcher.extract import extract_article, fragment_body, guess_language
+
     feed_body = fragment_body(entry.content) if entry.content else ""
     if not _needs_page(source, entry):
         body = feed_body or (entry.summary or "" if source.fetch_article == "never" else "")
@@ -457,6 +476,8 @@ def _usable_canonical(source: SourceConfig, declared: str | None, final_url: str
 
 def _make_draft(source: SourceConfig, entry: Entry, *, title: str, body: str, published: datetime | None,
                 author: str | None, language: str | None, canonical: str | None = None) -> Draft:
+    from watcher.ingest import Draft
+
     return Draft(source=source.name, guid=entry.guid or entry.url, title=title or "", body=body,
                  url=entry.url, origin=source.kind, canonical_url=canonical, summary=entry.summary,
                  author=author, language=language, published_at=published, entry_hash=entry_hash(entry))
