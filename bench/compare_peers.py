@@ -1,0 +1,264 @@
+"""Side-by-side benchmark: watcher, urlwatch 2.29 and rss2email 3.14 over the same N loopback feeds.
+
+Usage: .venv/bin/python bench/compare_peers.py [--feeds 100 1000] [--tools watcher urlwatch rss2email]
+                                               [--skip-cold rss2email:1000] [--json PATH]
+
+One feed server (bench/feed_server.py, a separate process: N WordPress-shaped RSS feeds, 20 items,
+~100 KB each, ETag + Last-Modified, 304 on a conditional request) serves every tool in turn. For each
+N and each tool, in its own empty temporary state: one cold cycle (every feed new) then one warm cycle
+(every feed answers 304), each a whole process timed from spawn to exit:
+- watcher: `watcher poll --all` with a temporary config and SQLite store (the whole pipeline: fetch,
+  parse, candidates, relevance, dedupe, store, matching, outbox; 16 connections);
+- urlwatch: `urlwatch` with one url job per feed and every reporter off (its 10 worker threads);
+- rss2email: `r2e run` with every feed imported from OPML, mail written to a temporary maildir (one
+  message per new item, which is its design).
+The peers are pip-installed into their own venvs under bench/out/peers/ the first time (kept for later
+runs). Peak RSS is the largest resident set of the process tree (wait4 rusage), requests and 304s are
+counted by the server. The last lines give watcher's ratios: warm against the faster peer's warm, cold
+against urlwatch, and peak RSS against both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from feed_server import FeedServer  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+PEERS = {"urlwatch": "urlwatch==2.29", "rss2email": "rss2email==3.14"}
+CONCURRENCY = 16
+
+
+@dataclass
+class Run:
+    """One process run: wall seconds, peak RSS of its tree, what the server saw."""
+
+    seconds: float
+    rss_mb: float
+    requests: int
+    not_modified: int
+    code: int
+
+
+@dataclass
+class Row:
+    tool: str
+    feeds: int
+    cold: Run | None = None
+    warm: Run | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rss_mb(self) -> float:
+        return max(r.rss_mb for r in (self.cold, self.warm) if r is not None)
+
+
+# ---- peers' venvs ---------------------------------------------------------------------------------
+
+def peer_bin(name: str) -> Path:
+    """bench/out/peers/<name>/bin, created and pip-installed on first use."""
+    venv = OUT / "peers" / name
+    marker = venv / ".installed"
+    if not marker.exists():
+        print(f"installing {PEERS[name]} into {venv} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", PEERS[name]], check=True)
+        marker.write_text(PEERS[name] + "\n")
+    return venv / "bin"
+
+
+# ---- measuring ------------------------------------------------------------------------------------
+
+def measure(command: list[str], server: FeedServer, cwd: Path, log: Path, env: dict[str, str] | None = None) -> Run:
+    """Run `command` to completion; wall time, peak RSS of the tree (wait4), server-side counters."""
+    before = server.stats()
+    with open(log, "ab") as out:
+        out.write(f"$ {' '.join(command)}\n".encode())
+        out.flush()
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, **(env or {})})
+        # wait4's rusage covers the child and every descendant it waited for (rss2email's sendmail, etc.)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    after = server.stats()
+    return Run(seconds=seconds, rss_mb=usage.ru_maxrss / 1024,
+               requests=after["requests"] - before["requests"] + after["robots"] - before["robots"],
+               not_modified=after["not_modified"] - before["not_modified"], code=proc.returncode)
+
+
+# ---- the three tools ------------------------------------------------------------------------------
+
+def watcher_tool(work: Path, server: FeedServer) -> list[str]:
+    config = work / "watcher.yaml"
+    lines = [f'store: {{url: "sqlite:///{work}/watcher.db"}}',
+             f"defaults: {{interval: 30m, concurrency: {CONCURRENCY}, per_host: {CONCURRENCY}}}",
+             "sources:"]
+    lines += [f'  - {{name: feed-{i}, kind: feed, url: "{url}"}}' for i, url in enumerate(server.urls())]
+    lines += ["notifiers:", '  hook: {type: slack, webhook_url: "http://127.0.0.1:9/hook"}',
+              "subscriptions:",
+              '  - {name: tunisie-numerique, any: ["Tunisie"], all: ["numérique"], notify: [{notifier: hook}]}']
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return [str(ROOT / ".venv" / "bin" / "watcher"), "--config", str(config), "--log-level", "warning",
+            "poll", "--all"]
+
+
+def urlwatch_tool(work: Path, server: FeedServer) -> list[str]:
+    urls = work / "urls.yaml"
+    urls.write_text("".join(f"---\nname: feed-{i}\nurl: {url}\n" for i, url in enumerate(server.urls())))
+    config = work / "urlwatch.yaml"
+    # Merged over urlwatch's defaults: every reporter off, so a run only fetches, diffs and stores.
+    config.write_text("report:\n  stdout: {enabled: false}\n  email: {enabled: false}\n"
+                      "display: {new: false, error: true, unchanged: false, empty-diff: false}\n")
+    return [str(peer_bin("urlwatch") / "urlwatch"), "--urls", str(urls), "--config", str(config),
+            "--cache", str(work / "cache.db"), "--hooks", str(work / "hooks.py")]
+
+
+def rss2email_tool(work: Path, server: FeedServer) -> list[str]:
+    r2e = str(peer_bin("rss2email") / "r2e")
+    config, data = work / "rss2email.cfg", work / "rss2email.json"
+    base = [r2e, "-c", str(config), "-d", str(data)]
+    subprocess.run(base + ["new", "bench@example.org"], check=True, capture_output=True)
+    opml = work / "feeds.opml"
+    outlines = "".join(f'<outline type="rss" text="feed-{i}" xmlUrl={quoteattr(url)}/>\n'
+                       for i, url in enumerate(server.urls()))
+    opml.write_text(f'<?xml version="1.0"?><opml version="1.0"><head/><body>\n{outlines}</body></opml>\n')
+    subprocess.run(base + ["opmlimport", str(opml)], check=True, capture_output=True)
+    maildir = work / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / "INBOX" / sub).mkdir(parents=True, exist_ok=True)
+    parsed = configparser.ConfigParser(interpolation=None)
+    parsed.read(config)
+    parsed["DEFAULT"].update({"email-protocol": "maildir", "maildir-path": str(maildir),
+                              "maildir-mailbox": "INBOX", "verbose": "warning"})
+    with open(config, "w") as out:
+        parsed.write(out)
+    return base + ["run"]
+
+
+TOOLS: dict[str, Callable[[Path, FeedServer], list[str]]] = {
+    "watcher": watcher_tool, "urlwatch": urlwatch_tool, "rss2email": rss2email_tool}
+
+
+def bench_tool(name: str, server: FeedServer, skip_cold: bool) -> Row:
+    row = Row(name, server.feeds)
+    with tempfile.TemporaryDirectory(prefix=f"peers-{name}-") as tmp:
+        work = Path(tmp)
+        command = TOOLS[name](work, server)
+        log = OUT / f"compare_{name}_{server.feeds}.log"
+        log.unlink(missing_ok=True)
+        env = {"HOME": str(work)}  # peers write their state and caches under $HOME otherwise
+        if skip_cold:
+            # Cold cycle still has to happen for a warm one; it is run but not reported.
+            measure(command, server, work, log, env)
+            row.notes.append("cold not reported (--skip-cold)")
+        else:
+            row.cold = measure(command, server, work, log, env)
+        row.warm = measure(command, server, work, log, env)
+        for label, run in (("cold", row.cold), ("warm", row.warm)):
+            if run is not None and run.code != 0:
+                row.notes.append(f"{label} exit {run.code} (see {log})")
+        if name == "rss2email":
+            mails = sum(1 for _ in (work / "Maildir" / "INBOX" / "new").iterdir())
+            row.notes.append(f"{mails} mails written")
+        if name == "watcher":
+            row.notes.append(_watcher_articles(work))
+    return row
+
+
+def _watcher_articles(work: Path) -> str:
+    import sqlite3
+
+    with sqlite3.connect(work / "watcher.db") as db:
+        articles = db.execute("select count(*) from articles").fetchone()[0]
+        alerts = db.execute("select count(*) from alerts").fetchone()[0]
+    return f"{articles} articles stored, {alerts} alerts queued"
+
+
+# ---- report ---------------------------------------------------------------------------------------
+
+def _cell(run: Run | None, attr: str, fmt: str) -> str:
+    return "-" if run is None else format(getattr(run, attr), fmt)
+
+
+def table(rows: list[Row]) -> str:
+    lines = ["| tool | N | cold s | warm s | peak RSS MB | requests (cold+warm) | 304s | notes |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for r in rows:
+        runs = [x for x in (r.cold, r.warm) if x is not None]
+        lines.append(f"| {r.tool} | {r.feeds:,} | {_cell(r.cold, 'seconds', '.2f')} | {_cell(r.warm, 'seconds', '.2f')} "
+                     f"| {r.rss_mb:.0f} | {sum(x.requests for x in runs):,} | {sum(x.not_modified for x in runs):,} "
+                     f"| {'; '.join(r.notes)} |")
+    return "\n".join(lines)
+
+
+def ratios(rows: list[Row]) -> list[str]:
+    out = []
+    for n in sorted({r.feeds for r in rows}):
+        mine = {r.tool: r for r in rows if r.feeds == n}
+        watcher = mine.get("watcher")
+        peers = [r for t, r in mine.items() if t != "watcher"]
+        if watcher is None or not peers:
+            continue
+        warm_peer = min((p for p in peers if p.warm), key=lambda p: p.warm.seconds, default=None)
+        parts = []
+        if warm_peer is not None and watcher.warm:
+            parts.append(f"warm {warm_peer.warm.seconds / watcher.warm.seconds:.1f}x faster than {warm_peer.tool} "
+                         f"(the faster peer warm; target >= 5x)")
+        cold_peers = [p for p in peers if p.cold]
+        if cold_peers and watcher.cold:
+            fastest = min(cold_peers, key=lambda p: p.cold.seconds)
+            parts.append(f"cold {fastest.cold.seconds / watcher.cold.seconds:.1f}x faster than {fastest.tool} "
+                         f"(the faster peer cold; target >= 2x against urlwatch)")
+        parts.append("peak RSS " + ", ".join(f"{watcher.rss_mb:.0f} MB vs {p.tool} {p.rss_mb:.0f} MB" for p in peers))
+        out.append(f"N = {n:,}: " + "; ".join(parts))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, nargs="+", default=[100, 1000])
+    parser.add_argument("--tools", nargs="+", choices=list(TOOLS), default=list(TOOLS))
+    parser.add_argument("--skip-cold", action="append", default=[], metavar="TOOL:N",
+                        help="run but do not report TOOL's cold cycle at N feeds (e.g. rss2email:1000 takes minutes)")
+    parser.add_argument("--json", type=Path, default=OUT / "compare_peers.json", help="also write the rows here")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    for tool in args.tools:
+        if tool in PEERS:
+            peer_bin(tool)  # install before any timing
+    rows: list[Row] = []
+    for n in args.feeds:
+        with FeedServer(n) as server:
+            for tool in args.tools:
+                row = bench_tool(tool, server, f"{tool}:{n}" in args.skip_cold)
+                rows.append(row)
+                print(f"{tool:9s} N={n:<6,} cold {_cell(row.cold, 'seconds', '7.2f')} s  "
+                      f"warm {_cell(row.warm, 'seconds', '6.2f')} s  peak RSS {row.rss_mb:5.0f} MB  "
+                      f"{'; '.join(row.notes)}", flush=True)
+    print()
+    print(table(rows))
+    print()
+    for line in ratios(rows):
+        print(line)
+    args.json.write_text(json.dumps([asdict(r) for r in rows], indent=1))
+
+
+if __name__ == "__main__":
+    main()
