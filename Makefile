@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python bench/poll_bench.py --feeds 200
 	$(BIN)/python bench/match_bench.py --articles 200 --subs 100,1000
 	$(BIN)/python bench/dedupe_bench.py --sizes 10000 --queries 100
+	$(BIN)/python bench/agreements_bench.py --rounds 8
 	$(BIN)/python bench/compare_peers.py --feeds 100
 	$(BIN)/python bench/scale.py --feeds 10000 --window 30 --daemons 1 2
 	$(BIN)/python bench/soak.py --minutes 3 --feeds 200 --warmup 1
