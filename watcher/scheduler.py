@@ -33,7 +33,8 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select, text, update
 
-from watcher import clock, leases, log as logs, metrics
+from watcher import clock, leases, memory, metrics
+from watcher import log as logs
 from watcher.config import Config, ConfigError, load_config
 from watcher.store import Store
 from watcher.store.models import Alert, Article, Source
@@ -271,6 +272,7 @@ class Daemon:
         metrics.LAST_TICK.set(finished.timestamp())
         if stats.claimed:
             log.info("tick.done", extra={"owner": self.owner, "polled": stats.polled, "failed": stats.failed})
+            memory.release()  # a tick's articles are stored and freed: don't keep their pages
         return stats
 
     @staticmethod
@@ -325,7 +327,10 @@ class Daemon:
         from watcher import agreements
 
         with self.store.session() as session:
-            return agreements.refresh(session, limit=self.settings.agreement_batch)
+            done = agreements.refresh(session, limit=self.settings.agreement_batch)
+        if done:
+            memory.release()
+        return done
 
     def renew_leases(self) -> None:
         leases.renew_sources(self.store, self.owner, lease=self.settings.lease)
