@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 import yaml
-from hypothesis import assume, given, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from watcher.config import SubscriptionConfig, load_config
 from watcher.matching import Match, Matcher, Query, TermError, TermSet, parse_term
@@ -231,3 +231,90 @@ def test_cli_match_unknown_subscription(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["--config", str(cfg), "match", "nope"]) == 2
     err = capsys.readouterr().err
     assert "no subscription named 'nope'" in err and "tunisia-digital, ecofin-egypt" in err
+
+
+# ---- The compiled matcher against a plain reference --------------------------------------------------
+# Matcher judges all subscriptions at once (weights summed per subscription, see watcher.matching._Table)
+# and finds terms with one automaton or a word set. The reference below checks one subscription at a
+# time with substring tests on the token string; both must give the same matches, in the same order,
+# with the same terms.
+
+_TERMS = ["Mali", "mali", "Somalie", "IA", "via", "numérique", "numéri*", "numérisation", "l'Égypte",
+          "Egypte", "intelligence artificielle", '"intelligence artificielle"', "intelligence", "artificielle",
+          "protocole d'accord", "accord", "accord*", "Tunisie", "tunis*", "Guinée-Bissau", "Guinée",
+          "football", "de", "transformation numéri*", "5G", "fibre optique"]
+_WORDS = ["le", "la", "de", "d'", "l'", "Mali", "MALI", "Somalie", "via", "IA", "numérique", "Numérisation",
+          "Égypte", "intelligence", "artificielle", "protocole", "accord", "accords", "Tunisie", "Tunis",
+          "Guinée-Bissau", "Guinée", "Bissau", "football", "transformation", "5G", "fibre", "optique", ",", "."]
+_SOURCES = ["agence-ecofin", "icesco", "sputnik-afrique"]
+
+
+def _reference(subs: list[SimpleNamespace], title: str, body: str, source: str, relevance: float) -> list[Match]:
+    from watcher.matching import document
+
+    doc = document(title, body)
+    fired = lambda raw: parse_term(raw).key in doc  # noqa: E731 - keys start and end on word boundaries
+    out = []
+    for sub in subs:
+        if sub.any and not any(map(fired, sub.any)):
+            continue
+        if not all(map(fired, sub.all)) or any(map(fired, sub.none)):
+            continue
+        if (sub.sources and source not in sub.sources) or (
+                sub.min_relevance is not None and relevance < sub.min_relevance):
+            continue
+        labels: dict[str, str] = {}  # key -> the term as first written, `any` then `all`
+        for raw in sub.any + sub.all:
+            labels.setdefault(parse_term(raw).key, raw.strip())
+        out.append(Match(sub.name, [text for key, text in labels.items() if key in doc]))
+    return out
+
+
+def _subscription(any_: list[str], all_: list[str], none: list[str], sources: list[str],
+                  min_relevance: float | None) -> SimpleNamespace:
+    return SimpleNamespace(any=any_, all=all_, none=none, sources=sources, min_relevance=min_relevance)
+
+
+_subscriptions = st.lists(
+    st.builds(
+        _subscription,
+        st.lists(st.sampled_from(_TERMS), max_size=6),
+        st.lists(st.sampled_from(_TERMS), max_size=4),
+        st.lists(st.sampled_from(_TERMS), max_size=3),
+        st.lists(st.sampled_from(_SOURCES), max_size=2),
+        st.none() | st.sampled_from([0.0, 0.5, 0.8, 1.0]),
+    ),
+    max_size=12,
+)
+_texts = st.lists(st.sampled_from(_WORDS), max_size=30).map(" ".join)
+
+
+@pytest.mark.parametrize("word_set_min", [0, 10**9], ids=["word-set", "one-automaton"])
+@settings(max_examples=400, deadline=None)
+@given(subs=_subscriptions, title=_texts, body=_texts, source=st.sampled_from(_SOURCES),
+       relevance=st.sampled_from([0.0, 0.5, 0.7, 0.8, 1.0, float("nan")]))
+def test_matcher_agrees_with_a_plain_reference(word_set_min: int, subs: list[SimpleNamespace], title: str,
+                                               body: str, source: str, relevance: float) -> None:
+    for i, sub in enumerate(subs):
+        sub.name = f"s{i}"
+    original, TermSet.WORD_SET_MIN = TermSet.WORD_SET_MIN, word_set_min
+    try:
+        matcher = Matcher(subs)
+    finally:
+        TermSet.WORD_SET_MIN = original
+    assert matcher.match(title, body, source, relevance) == _reference(subs, title, body, source, relevance)
+
+
+def test_matcher_agrees_with_the_reference_on_long_term_lists() -> None:
+    # The weights depend on the longest `any` and `all` lists: one subscription with many terms must
+    # not let another's count spill into the next weight.
+    subs = [
+        SimpleNamespace(name="many-any", any=_TERMS, all=[], none=[], sources=[], min_relevance=None),
+        SimpleNamespace(name="many-all", any=[], all=_TERMS[:12], none=[], sources=[], min_relevance=None),
+        SimpleNamespace(name="one-all", any=["Mali"], all=["accord"], none=[], sources=[], min_relevance=None),
+        SimpleNamespace(name="none-only", any=[], all=[], none=["football"], sources=[], min_relevance=None),
+    ]
+    matcher = Matcher(subs)
+    for body in ["Mali accord", "Mali accords", " ".join(_WORDS), "Mali Somalie IA via accord football", ""]:
+        expected = _reference(subs, "", body, "icesco", 0.5)
+        assert matcher.match("", body, "icesco", 0.5) == expected, body

@@ -25,10 +25,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import compress
+from functools import partial
+from operator import itemgetter
 from typing import NamedTuple, Protocol
 
 import ahocorasick
+import numpy as np
 
 from watcher.text import token_string, tokens
 
@@ -38,6 +40,7 @@ __all__ = [
 
 # A query part: optional "-" (exclude), then a "quoted phrase" or a run of non-space characters.
 _QUERY_PART_RE = re.compile(r'(-)?(?:"([^"]*)"|(\S+))')
+_second = itemgetter(1)  # the value of an automaton hit (end index, value)
 _QUOTES = {'"': '"', "«": "»", "“": "”", "„": "“", "'": "'"}
 
 
@@ -188,16 +191,96 @@ class _Compiled:
     min_relevance: float | None
 
 
+class _Table:
+    """Every subscription's condition as arrays, so one article is judged against all of them at once.
+
+    Each (term, subscription) pair has a weight: 1 for an `any` term, ALL for an `all` term, NONE for
+    a `none` term, with ALL larger than any subscription's count of `any` terms and NONE larger than
+    any possible sum of the other two. Summing the weights of the terms that fired, per subscription
+    (one numpy bincount over the fired terms' pairs), gives a score that says everything at once: a
+    subscription with k `all` terms matches exactly when its score is in [k*ALL + 1, k*ALL + ALL - 1]
+    (k*ALL, no `any` list): all k fired, at least one `any` fired, no `none` fired. The weights are
+    small integers, exact in float64. The cost is one pass over the fired pairs and a few operations
+    on arrays of one value per subscription, instead of a Python loop over candidate subscriptions.
+    """
+
+    def __init__(self, subs: list[_Compiled], term_count: int) -> None:
+        n = len(subs)
+        all_unit = max((len(c.any_ids) for c in subs), default=0) + 1
+        none_unit = all_unit * (max((len(c.all_ids) for c in subs), default=0) + 1)
+        # Pairs grouped by term: (subscription, weight, label rank). The rank is the position of the
+        # term's label in `labels` (sub-major, in each subscription's `positive` order), -1 for a
+        # `none` term or a term listed a second time (in both `any` and `all`).
+        by_term: list[list[tuple[int, int, int]]] = [[] for _ in range(term_count)]
+        labels: list[str] = []
+        label_sub: list[int] = []
+        for i, c in enumerate(subs):
+            rank: dict[int, int] = {}
+            for tid, text in c.positive:
+                rank[tid] = len(labels)
+                labels.append(text)
+                label_sub.append(i)
+            for ids, weight in ((c.any_ids, 1), (c.all_ids, all_unit), (c.none_ids, none_unit)):
+                for tid in ids:
+                    by_term[tid].append((i, weight, rank.pop(tid, -1)))
+        pairs = [p for ps in by_term for p in ps]
+        self.offsets = np.cumsum([0] + [len(ps) for ps in by_term], dtype=np.intp)
+        self.pair_sub = np.array([p[0] for p in pairs], dtype=np.intp)
+        self.pair_weight = np.array([p[1] for p in pairs], dtype=np.float64)
+        self.pair_rank = np.array([p[2] for p in pairs], dtype=np.intp)
+        self.labels = np.array(labels + [""], dtype=object)[:-1]  # the "" keeps numpy from splitting strings
+        self.label_sub = np.array(label_sub, dtype=np.intp)
+        need = np.array([len(c.all_ids) * all_unit for c in subs], dtype=np.float64)
+        self.low = need + np.array([bool(c.any_ids) for c in subs], dtype=np.float64)
+        self.high = need + (all_unit - 1)
+        # Filters. A source absent from by_source passes only the subscriptions without a source list;
+        # a missing min_relevance is -inf, so "relevance < min" is False as in the plain comparison.
+        self.unfiltered = np.array([c.sources is None for c in subs], dtype=bool)
+        self.by_source: dict[str, np.ndarray] = {}
+        for i, c in enumerate(subs):
+            for source in c.sources or ():
+                self.by_source.setdefault(source, self.unfiltered.copy())[i] = True
+        self.has_sources = bool(self.by_source)
+        self.min_relevance = np.array(
+            [-np.inf if c.min_relevance is None else c.min_relevance for c in subs], dtype=np.float64)
+        self.has_min_relevance = any(c.min_relevance is not None for c in subs)
+        self.size = n
+
+    def evaluate(self, hits: set[int], source: str, relevance: float) -> tuple[list[int], list[list[str]]]:
+        """Indexes of the matching subscriptions (ascending) and, for each, the labels of its fired terms."""
+        fired = np.fromiter(hits, dtype=np.intp, count=len(hits))
+        starts = self.offsets[fired]
+        lengths = self.offsets[fired + 1] - starts
+        # Indexes of all fired terms' pairs: each term's run of pairs, laid end to end.
+        ends = np.cumsum(lengths)
+        pair = np.arange(ends[-1] if len(ends) else 0, dtype=np.intp) + np.repeat(starts - ends + lengths, lengths)
+        score = np.bincount(self.pair_sub[pair], self.pair_weight[pair], minlength=self.size)
+        ok = (score >= self.low) & (score <= self.high)
+        if self.has_sources:
+            ok &= self.by_source.get(source, self.unfiltered)
+        if self.has_min_relevance:
+            ok &= ~(relevance < self.min_relevance)
+        matched = np.flatnonzero(ok)
+        if not len(matched):
+            return [], []
+        # The matching subscriptions' fired labels, in label order: grouped by subscription, each
+        # group in the subscription's own order.
+        rank = self.pair_rank[pair]
+        rank = rank[rank >= 0]
+        rank = rank[ok[self.label_sub[rank]]]
+        rank.sort()
+        owner = self.label_sub[rank]
+        bounds = np.searchsorted(owner, matched).tolist() + [len(rank)]
+        labels = self.labels[rank].tolist()
+        return matched.tolist(), [labels[a:b] for a, b in zip(bounds, bounds[1:])]
+
+
 class Matcher:
     """All subscriptions, compiled once. Build a new Matcher when the configuration changes."""
 
     def __init__(self, subscriptions: Iterable[SubscriptionLike]) -> None:
         self._terms = TermSet()
         self._subs: list[_Compiled] = []
-        # Which subscriptions a term can make candidates: every `any` term of a subscription, and the
-        # rarest `all` term of a subscription that has `all` terms (the others are checked with set
-        # operations). Subscriptions with neither are candidates for every article.
-        self._unconditional: list[int] = []
         names: set[str] = set()
         for sub in subscriptions:
             compiled = self._compile(sub)
@@ -206,31 +289,8 @@ class Matcher:
             names.add(compiled.name)
             self._subs.append(compiled)
         self._terms.compile()
-        frequency: dict[int, int] = {}
-        for c in self._subs:
-            for tid in c.all_ids | c.any_ids:
-                frequency[tid] = frequency.get(tid, 0) + 1
-        index: dict[int, list[int]] = {}
-        for i, c in enumerate(self._subs):
-            if c.all_ids:
-                trigger = min(c.all_ids, key=lambda t: (frequency[t], t))
-                index.setdefault(trigger, []).append(i)
-            elif c.any_ids:
-                for tid in c.any_ids:
-                    index.setdefault(tid, []).append(i)
-            else:
-                self._unconditional.append(i)
-        self._index = {t: tuple(v) for t, v in index.items()}
-        # What the per-article loop reads, as plain tuples (the loop runs for every candidate).
-        self._rows = [
-            (c.name, c.all_ids, c.any_ids, c.none_ids, c.sources, c.min_relevance,
-             tuple(t for t, _ in c.positive), tuple(label for _, label in c.positive),
-             # "plain": an `any` list only, so being a candidate (an `any` term fired) is a match.
-             not (c.all_ids or c.none_ids or c.sources is not None or c.min_relevance is not None),
-             # A single positive term is the only term that can have fired.
-             c.positive[0][1] if len(c.positive) == 1 else None)
-            for c in self._subs
-        ]
+        self._names = [c.name for c in self._subs]
+        self._table = _Table(self._subs, len(self._terms))
 
     def _compile(self, sub: SubscriptionLike) -> _Compiled:
         name = str(getattr(sub, "name"))
@@ -263,7 +323,7 @@ class Matcher:
 
     @property
     def subscriptions(self) -> list[str]:
-        return [c.name for c in self._subs]
+        return list(self._names)
 
     def match(self, title: str, body: str, source: str, relevance: float) -> list[Match]:
         """Subscriptions that match this article, in configuration order, with the terms that fired."""
@@ -271,35 +331,10 @@ class Matcher:
 
     def match_document(self, doc: str, source: str, relevance: float) -> list[Match]:
         """Like match(), for a token string already built with document() (saves re-tokenising)."""
-        hits = self._terms.find(doc)
-        candidates: set[int] = set(self._unconditional)
-        index = self._index
-        for tid in hits:
-            triggered = index.get(tid)
-            if triggered:
-                candidates.update(triggered)
-        matches: list[Match] = []
-        rows = self._rows
-        fired = hits.__contains__
-        new_match = tuple.__new__
-        for i in sorted(candidates):
-            name, all_ids, any_ids, none_ids, sources, min_relevance, ids, labels, plain, single = rows[i]
-            if not plain:
-                if all_ids and not all_ids <= hits:
-                    continue
-                if any_ids and any_ids.isdisjoint(hits):
-                    continue
-                if none_ids and not none_ids.isdisjoint(hits):
-                    continue
-                if sources is not None and source not in sources:
-                    continue
-                if min_relevance is not None and relevance < min_relevance:
-                    continue
-            # Per-match work stays in C calls (tuple.__new__ skips the Python-level NamedTuple.__new__,
-            # compress/map the comprehension): it runs once per match, hundreds of times per article.
-            terms = [single] if single is not None else list(compress(labels, map(fired, ids)))
-            matches.append(new_match(Match, (name, terms)))
-        return matches
+        matched, labels = self._table.evaluate(self._terms.find(doc), source, relevance)
+        names = self._names
+        # tuple.__new__ skips the Python-level NamedTuple.__new__: this runs once per match.
+        return list(map(partial(tuple.__new__, Match), zip(map(names.__getitem__, matched), labels)))
 
 
 class Query:
