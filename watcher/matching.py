@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
+from itertools import islice
 from operator import itemgetter
 from typing import NamedTuple, Protocol
 
@@ -167,6 +168,10 @@ class Match(NamedTuple):
     terms: list[str]
 
 
+# Match(name, terms) without the Python-level NamedTuple.__new__ (it runs once per match).
+_new_match = partial(tuple.__new__, Match)
+
+
 @dataclass(slots=True)
 class _Compiled:
     name: str
@@ -232,9 +237,15 @@ class _Table:
             [-np.inf if c.min_relevance is None else c.min_relevance for c in subs], dtype=np.float64)
         self.has_min_relevance = any(c.min_relevance is not None for c in subs)
         self.size = n
+        self.names = np.array([c.name for c in subs] + [""], dtype=object)[:-1]
+        # Subscriptions with neither `any` nor `all` terms (only `none`, or nothing) can match an
+        # article in which no term fired.
+        self.unconditional = bool(np.any(self.low == 0))
 
-    def evaluate(self, hits: set[int], source: str, relevance: float) -> tuple[list[int], list[list[str]]]:
-        """Indexes of the matching subscriptions (ascending) and, for each, the labels of its fired terms."""
+    def matches(self, hits: set[int], source: str, relevance: float) -> list[Match]:
+        """The matching subscriptions, in configuration order, each with the labels of its fired terms."""
+        if not hits and not self.unconditional:
+            return []
         fired = np.fromiter(hits, dtype=np.intp, count=len(hits))
         starts = self.offsets[fired]
         lengths = self.offsets[fired + 1] - starts
@@ -249,17 +260,18 @@ class _Table:
             ok &= ~(relevance < self.min_relevance)
         matched = np.flatnonzero(ok)
         if not len(matched):
-            return [], []
+            return []
         # The matching subscriptions' fired labels, in label order: grouped by subscription, each
-        # group in the subscription's own order.
+        # group in the subscription's own order; bounds[k]:bounds[k + 1] is the k-th match's group.
         rank = self.pair_rank[pair]
         rank = rank[rank >= 0]
         rank = rank[ok[self.label_sub[rank]]]
         rank.sort()
-        owner = self.label_sub[rank]
-        bounds = np.searchsorted(owner, matched).tolist() + [len(rank)]
         labels = self.labels[rank].tolist()
-        return matched.tolist(), [labels[a:b] for a, b in zip(bounds, bounds[1:])]
+        bounds = np.searchsorted(self.label_sub[rank], matched).tolist()
+        bounds.append(len(labels))
+        terms = [labels[a:b] for a, b in zip(bounds, islice(bounds, 1, None))]
+        return list(map(_new_match, zip(self.names[matched].tolist(), terms)))
 
 
 class Matcher:
@@ -318,10 +330,7 @@ class Matcher:
 
     def match_document(self, doc: str, source: str, relevance: float) -> list[Match]:
         """Like match(), for a token string already built with document() (saves re-tokenising)."""
-        matched, labels = self._table.evaluate(self._terms.find(doc), source, relevance)
-        names = self._names
-        # tuple.__new__ skips the Python-level NamedTuple.__new__: this runs once per match.
-        return list(map(partial(tuple.__new__, Match), zip(map(names.__getitem__, matched), labels)))
+        return self._table.matches(self._terms.find(doc), source, relevance)
 
 
 class Query:
