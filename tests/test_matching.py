@@ -253,7 +253,10 @@ def _reference(subs: list[SimpleNamespace], title: str, body: str, source: str, 
     from watcher.matching import document
 
     doc = document(title, body)
-    fired = lambda raw: parse_term(raw).key in doc  # noqa: E731 - keys start and end on word boundaries
+
+    def fired(raw: str) -> bool:  # keys start and end on word boundaries, so a substring test is exact
+        return parse_term(raw).key in doc
+
     out = []
     for sub in subs:
         if sub.any and not any(map(fired, sub.any)):
@@ -318,3 +321,12 @@ def test_matcher_agrees_with_the_reference_on_long_term_lists() -> None:
     for body in ["Mali accord", "Mali accords", " ".join(_WORDS), "Mali Somalie IA via accord football", ""]:
         expected = _reference(subs, "", body, "icesco", 0.5)
         assert matcher.match("", body, "icesco", 0.5) == expected, body
+
+
+def test_an_article_without_any_term_matches_only_subscriptions_without_positive_terms() -> None:
+    # No term fired: only a subscription with nothing but `none` terms can match (with no terms).
+    only_none = SimpleNamespace(name="only-none", any=[], all=[], none=["football"], sources=[], min_relevance=None)
+    tunisia = SimpleNamespace(name="tn", any=["Tunisie"], all=[], none=[], sources=[], min_relevance=None)
+    assert Matcher([tunisia]).match("Le Maroc", "Un accord.", "x", 1.0) == []
+    assert Matcher([tunisia, only_none]).match("Le Maroc", "Un accord.", "x", 1.0) == [Match("only-none", [])]
+    assert Matcher([tunisia, only_none]).match("Le Maroc", "Le football.", "x", 1.0) == []
