@@ -220,7 +220,7 @@ class _Table:
         self.pair_sub = np.array([p[0] for p in pairs], dtype=np.intp)
         self.pair_weight = np.array([p[1] for p in pairs], dtype=np.float64)
         self.pair_rank = np.array([p[2] for p in pairs], dtype=np.intp)
-        self.labels = np.array(labels + [""], dtype=object)[:-1]  # the "" keeps numpy from splitting strings
+        self.labels = np.array(labels, dtype=object)
         self.label_sub = np.array(label_sub, dtype=np.intp)
         need = np.array([len(c.all_ids) * all_unit for c in subs], dtype=np.float64)
         self.low = need + np.array([bool(c.any_ids) for c in subs], dtype=np.float64)
@@ -237,7 +237,7 @@ class _Table:
             [-np.inf if c.min_relevance is None else c.min_relevance for c in subs], dtype=np.float64)
         self.has_min_relevance = any(c.min_relevance is not None for c in subs)
         self.size = n
-        self.names = np.array([c.name for c in subs] + [""], dtype=object)[:-1]
+        self.names = np.array([c.name for c in subs], dtype=object)
         # Subscriptions with neither `any` nor `all` terms (only `none`, or nothing) can match an
         # article in which no term fired.
         self.unconditional = bool(np.any(self.low == 0))
