@@ -234,7 +234,7 @@ def test_cli_match_unknown_subscription(tmp_path: Path, capsys: pytest.CaptureFi
 
 
 # ---- The compiled matcher against a plain reference --------------------------------------------------
-# Matcher judges all subscriptions at once (weights summed per subscription, see watcher.matching._Table)
+# Matcher judges all subscriptions at once (weights summed per subscription, see watcher.match_table)
 # and finds terms with one automaton or a word set. The reference below checks one subscription at a
 # time with substring tests on the token string; both must give the same matches, in the same order,
 # with the same terms.
@@ -330,3 +330,14 @@ def test_an_article_without_any_term_matches_only_subscriptions_without_positive
     assert Matcher([tunisia]).match("Le Maroc", "Un accord.", "x", 1.0) == []
     assert Matcher([tunisia, only_none]).match("Le Maroc", "Un accord.", "x", 1.0) == [Match("only-none", [])]
     assert Matcher([tunisia, only_none]).match("Le Maroc", "Le football.", "x", 1.0) == []
+
+
+def test_compiling_terms_does_not_import_numpy() -> None:
+    # Loading a configuration validates its terms with watcher.matching; only building a Matcher
+    # needs numpy (watcher.match_table), so commands that never match do not pay for importing it.
+    import subprocess
+    import sys
+
+    code = ("import sys; from watcher.matching import Query, parse_term; parse_term('numéri*'); Query('Mali');"
+            " assert 'numpy' not in sys.modules, 'numpy imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
