@@ -87,7 +87,9 @@ def write_config(path: Path, db: Path, server: FeedServer, sink: str, interval: 
              "sources:"]
     lines += [f'  - {{name: feed-{i}, kind: feed, url: "{url}"}}' for i, url in enumerate(server.urls())]
     lines += ["notifiers:", f'  sink: {{type: slack, webhook_url: "{sink}"}}',
-              "subscriptions:", '  - {name: trio, any: [\'"Tunisie Sénégal Maroc"\'], notify: [{notifier: sink}]}']
+              # The bench feeds are dated 2024: max_age is lifted so their matches alert.
+              "subscriptions:", '  - {name: trio, any: [\'"Tunisie Sénégal Maroc"\'], max_age: 3650d, '
+              'notify: [{notifier: sink}]}']
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
