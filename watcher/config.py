@@ -442,6 +442,17 @@ def _cross_checks(config: Config, base_dir: Path) -> list[tuple[Path_, str]]:
     return problems
 
 
+def _parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (for line numbers) and its value, from one parse. libyaml's loader when
+    PyYAML has it: a config of 1,000 sources loads in a fraction of the pure-Python parser's time."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
 def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
     """Load and validate the config at `path` (default: $WATCHER_CONFIG or config/watcher.yaml)."""
     env = dict(os.environ) if env is None else env
@@ -451,8 +462,7 @@ def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] 
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{file}: cannot read the configuration: {exc}"]) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
+        node, raw = _parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
