@@ -14,6 +14,7 @@ Used by relevance, matching and `watcher articles --match`, so that all three ag
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import unicodedata
@@ -50,9 +51,14 @@ def _mark_class() -> str:
     return "".join(chr(a) if a == b else f"{chr(a)}-{chr(b)}" for a, b in ranges)
 
 
-# A word starts with a letter or digit and continues with letters, digits or combining marks (so
-# scripts whose vowel signs are marks stay one word). Underscore is not a word character here.
-_WORD_RE = re.compile(rf"[^\W_](?:[^\W_]|[{_mark_class()}])*")
+@functools.cache
+def _word_re() -> re.Pattern[str]:
+    """A word starts with a letter or digit and continues with letters, digits or combining marks (so
+    scripts whose vowel signs are marks stay one word). Underscore is not a word character here. Built
+    on first use: scanning Unicode for its marks takes ~50 ms, and Latin text never needs it."""
+    return re.compile(rf"[^\W_](?:[^\W_]|[{_mark_class()}])*")
+
+
 # The fast path: after folding, Latin text has no combining marks left, so plain \w runs are words.
 # It applies when nothing outside Latin letters, general punctuation and symbols is present.
 _FAST_WORD_RE = re.compile(r"\w+")
@@ -114,7 +120,7 @@ def _tokens(text: str) -> list[str]:
         s = s.replace("_", " ")
     if _NEEDS_SLOW_RE.search(s) is None:
         return _FAST_WORD_RE.findall(s)
-    return _WORD_RE.findall(s)
+    return _word_re().findall(s)
 
 
 def _split_elisions(s: str) -> str:
