@@ -156,3 +156,16 @@ def test_replicas_starting_together_insert_each_new_source_once(store: Store) ->
     assert second["names"] == ["s0", "s1", "s2"]
     with store.session() as s:
         assert len(s.scalars(select(Source)).all()) == 3
+
+
+def test_a_config_of_ten_thousand_sources_syncs(store: Store) -> None:
+    """More rows than one statement may bind (7 columns x 10,000 > PostgreSQL's 65,535 parameters)."""
+    from types import SimpleNamespace
+
+    from watcher.store.sources import sync_sources
+
+    configs = [SimpleNamespace(name=f"s{i}", kind="feed", url=f"http://127.0.0.1:9/{i}.xml") for i in range(10_000)]
+    with store.session() as s:
+        assert len(sync_sources(s, configs, T0)) == 10_000
+    with store.session() as s:
+        assert len(s.scalars(select(Source.name)).all()) == 10_000

@@ -58,6 +58,9 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_MAX_PARAMETERS = 30_000
+
+
 def insert_or_ignore(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> int:
     """INSERT `rows` into `table`, skipping those whose `keys` already exist (another process may have
     inserted the same row a moment ago: several replicas, one database). Returns how many were new."""
@@ -70,9 +73,15 @@ def insert_or_ignore(session: Session, table: Any, rows: list[dict[str, Any]], k
         from sqlalchemy.dialects.sqlite import insert
     else:  # the constraint still holds elsewhere; only the quiet conflict handling is dialect-specific
         raise RuntimeError(f"the store supports SQLite and PostgreSQL, not {dialect}")
-    # RETURNING, not rowcount: psycopg reports -1 for an ORM insert's rowcount.
-    stmt = insert(table).values(rows).on_conflict_do_nothing(index_elements=keys).returning(table.c.id)
-    return len(session.execute(stmt).all())
+    # Statements stay under the drivers' bound-parameter limits (PostgreSQL 65,535, SQLite 32,766).
+    per_statement = max(1, _MAX_PARAMETERS // len(rows[0]))
+    created = 0
+    for start in range(0, len(rows), per_statement):
+        stmt = (insert(table).values(rows[start:start + per_statement])
+                .on_conflict_do_nothing(index_elements=keys).returning(table.c.id))
+        # RETURNING, not rowcount: psycopg reports -1 for an ORM insert's rowcount.
+        created += len(session.execute(stmt).all())
+    return created
 
 
 def make_engine(url: str) -> Engine:
