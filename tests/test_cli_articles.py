@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import fresh_clone, run
 from watcher.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,19 +19,7 @@ JSON_KEYS = {"id", "url", "canonical_url", "source", "title", "published_at", "f
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh working directory with the shipped config and seeds, as after a clone."""
-    shutil.copytree(ROOT / "config", tmp_path / "config")
-    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("WATCHER_CONFIG", raising=False)
-    monkeypatch.delenv("WATCHER_STORE_URL", raising=False)
-    return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return fresh_clone(tmp_path, monkeypatch)
 
 
 def articles_json(capsys: pytest.CaptureFixture[str], *extra: str) -> list[dict]:

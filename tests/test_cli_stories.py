@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from watcher.cli import main
+from tests.support.cli import fresh_clone, run
 from watcher.store import open_store
 from watcher.store.models import Story
 
@@ -21,19 +20,7 @@ KEYS = {"id", "date", "title", "published_at", "url", "source", "sources", "copi
 
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh working directory with the shipped config and seeds, as after a clone."""
-    shutil.copytree(ROOT / "config", tmp_path / "config")
-    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("WATCHER_CONFIG", raising=False)
-    monkeypatch.delenv("WATCHER_STORE_URL", raising=False)
-    return tmp_path
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return fresh_clone(tmp_path, monkeypatch)
 
 
 def stories(capsys: pytest.CaptureFixture[str], *extra: str) -> list[dict]:
