@@ -17,7 +17,7 @@ install: $(STAMP)
 # The main job on the embedded default: SQLite under ./data, config/watcher.yaml (the daemon imports
 # the seeds at start).
 run: install
-	$(BIN)/watcher run
+	$(BIN)/watcher --log-level info run
 
 # One poll cycle and the resulting article list, without the daemon.
 poll: install
