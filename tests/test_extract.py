@@ -125,6 +125,17 @@ def test_latin1_page_without_cp1252_specials() -> None:
     assert text in decode_html(b"<html><head><meta charset=iso-8859-1></head><body>" + text.encode("latin-1"), None)
 
 
+def test_utf8_under_a_latin1_label_without_typographic_characters() -> None:
+    text = "Le Bénin et l'Égypte coopèrent dans le numérique."  # every byte also valid windows-1252
+    assert text in decode_html(text.encode("utf-8"), "text/html; charset=iso-8859-1")
+
+
+def test_damaged_utf8_stays_utf8() -> None:
+    body = "Accord numérique entre le Sénégal et le Bénin ".encode("utf-8") + b"\xff\xfe\xc3("
+    decoded = decode_html(body, "text/html; charset=utf-8")
+    assert decoded.startswith("Accord numérique entre le Sénégal et le Bénin") and "\ufffd" in decoded
+
+
 def test_windows_1252_article_page() -> None:
     page = f"""<!DOCTYPE html><html lang="fr"><head>
         <meta http-equiv="Content-Type" content="text/html; charset=windows-1252">

@@ -378,9 +378,6 @@ def test_mislabelled_charset_keeps_the_entries(tmp_path: Path, web: LocalServer,
     assert "Maroc" in article.body
 
 
-@pytest.mark.xfail(strict=True, reason="watcher/sources/feed.py trusts the declared charset: windows-1252 bytes "
-                   "labelled UTF-8 read as U+FFFD, UTF-8 labelled ISO-8859-1 as mojibake (extract.py already "
-                   "falls back for pages)")
 @pytest.mark.parametrize("declared, actual", MISLABELLED)
 def test_mislabelled_charset_reads_the_real_charset(tmp_path: Path, web: LocalServer, declared: str,
                                                     actual: str) -> None:

@@ -108,6 +108,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         try:
             return body.decode(encoding)
         except UnicodeDecodeError:
+            if encoding == "utf-8" and (damaged := _mostly_utf8(body)) is not None:
+                return damaged  # UTF-8 with a few broken bytes, not another code page
             continue  # a wrong label is common (windows-1252 bytes served as UTF-8): try the next clue
     if utf8 is not None:
         return utf8
@@ -120,6 +122,18 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     return body.decode("windows-1252", errors="replace")
 
 
+def _mostly_utf8(body: bytes) -> str | None:
+    """`body` as UTF-8 with U+FFFD for its broken bytes, when valid multi-byte sequences outnumber them.
+
+    French windows-1252 text almost never forms a valid UTF-8 sequence (é is one byte followed by
+    ASCII), so valid sequences mean UTF-8 that was damaged, not mislabelled.
+    """
+    text = body.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    valid = len(text) - len(text.encode("ascii", errors="ignore")) - broken
+    return text if valid > broken else None
+
+
 def _utf8_or_none(body: bytes) -> str | None:
     try:
         return body.decode("utf-8")
@@ -130,7 +144,7 @@ def _utf8_or_none(body: bytes) -> str | None:
 def _codec(label: str) -> str | None:
     label = label.strip().strip("\"'").lower()
     if label in _AS_CP1252:
-        return "windows-1252"
+        return "cp1252"  # the codec name, as in _LATIN_SINGLE_BYTE
     try:
         return codecs.lookup(label).name
     except LookupError:
