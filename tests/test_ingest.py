@@ -107,6 +107,32 @@ def test_a_second_process_sees_the_first_ones_articles(env: tuple[Config, Store,
     assert result.copies == 1 and count(store, Story) == 1
 
 
+def test_a_running_replica_sees_articles_stored_after_it_started(env: tuple[Config, Store, Ingestor]) -> None:
+    config, store, ingestor = env
+    replica = Ingestor(config)  # started first: it must not need a reload to see what others store
+    with store.session() as s:
+        ingestor.ingest(s, [draft()])
+    with store.session() as s:
+        result = replica.ingest(s, [draft(source="b", guid="b-1", url="https://site-b.example/x", body=REWRITE)])
+    assert result.copies == 1 and count(store, Story) == 1
+
+
+def test_a_correction_replaces_the_article_in_the_near_duplicate_index(env: tuple[Config, Store, Ingestor]) -> None:
+    _, store, ingestor = env
+    with store.session() as s:
+        ingestor.ingest(s, [draft()])
+    with store.session() as s:  # the source replaces the text entirely
+        assert ingestor.ingest(s, [draft(body=FOOTBALL * 2)]).updated == 1
+    with store.session() as s:  # a copy of the old text is no longer a copy of anything stored
+        old_copy = ingestor.ingest(s, [draft(source="b", guid="b-1", url="https://site-b.example/x", body=REWRITE)])
+    assert old_copy.new == 1
+    with store.session() as s:  # a rewrite of the new text joins the corrected article's story
+        new_copy = ingestor.ingest(s, [draft(source="b", guid="b-2", url="https://site-b.example/y",
+                                             body=FOOTBALL * 2 + " Un article de notre correspondant.")])
+    assert new_copy.copies == 1
+    assert count(store, Story) == 2
+
+
 def test_silent_and_irrelevant_articles_do_not_alert(env: tuple[Config, Store, Ingestor]) -> None:
     _, store, ingestor = env
     with store.session() as s:

@@ -96,6 +96,34 @@ def test_open_store_upgrades_an_older_schema(store_url: str) -> None:
     store.close()
 
 
+def test_migration_0005_indexes_the_articles_already_stored(store_url: str) -> None:
+    """The near-duplicate index moved into the store: a store from before it gets band rows for its
+    articles, so a copy stored after the upgrade still joins their stories."""
+    from watcher.dedupe import band_keys, fingerprint, signature
+    from watcher.store import bands
+    from watcher.store.models import ArticleBand
+
+    engine = make_engine(store_url)
+    upgrade(engine, "0004")
+    engine.dispose()
+    text = " ".join(f"mot{i} phrase{i % 7} texte{i % 11}" for i in range(120))
+    sig = signature("Titre", text)
+    with make_engine(store_url).begin() as conn:  # written as a 0004 store would be: no band rows
+        story_id = conn.execute(Story.__table__.insert().values(title="t", created_at=T0)).inserted_primary_key[0]
+        conn.execute(Article.__table__.insert().values(
+            source="s", origin="feed", guid="g1", title="Titre", body=text, fetched_at=T0,
+            content_hash=fingerprint("Titre", text), signature=sig, revision=0, relevance=0.0,
+            relevance_terms=[], status="relevant", story_id=story_id))
+    store = open_store(store_url)  # upgrades to head
+    with store.session() as s:
+        rows = s.scalars(select(ArticleBand.band)).all()
+        assert sorted(rows) == sorted(band_keys(sig)) and len(rows) > 50
+        near = signature("Autre titre", text + " Une phrase de plus.")
+        [found] = bands.find(s, [("0" * 64, near, T0)])
+        assert found is not None and found.kind == "near" and found.story_id == story_id
+    store.close()
+
+
 def test_savepoint_does_not_commit_the_transaction_early(store_url: str) -> None:
     """Articles are written inside a SAVEPOINT after reads, the outbox rows after it: all or nothing."""
     store = open_store(store_url)

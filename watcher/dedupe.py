@@ -1,19 +1,19 @@
-"""Duplicate detection: exact fingerprints, MinHash signatures and the in-memory story index.
+"""Duplicate detection: exact fingerprints, MinHash signatures, LSH band keys and the decision rule.
 
-Pure functions over text and an in-memory index; no store, no fetch. The lead's ingest stage asks
-`StoryIndex.find()` before storing an article and calls `add()` after, and rebuilds the index at start
-with `StoryIndex.load(rows)` from the stored (article_id, story_id, content_hash, signature,
-published_at) rows.
+Pure functions over text and an in-memory index; no store, no fetch. Stored articles are found through
+watcher.store.bands (their band keys are rows of the store, so a process's memory does not grow with
+the store); `closest()` decides among the candidates it returns. `StoryIndex` is the same index in
+memory: ingest uses one for the new articles of a single batch (a story can start and gain a copy in
+one poll), and `StoryIndex.load` rebuilds one from stored rows for analyses and tests.
 
 - fingerprint(title, body): SHA-256 of the normalised words (watcher.text.tokens: case, accents,
   apostrophes, whitespace and punctuation do not count). Catches verbatim republication.
 - signature(title, body): b-bit MinHash (16 bits per value) of word 3-shingles, as compact bytes for the
   articles.signature column. Catches light rewrites (new title, rewritten first paragraph, an added
   sentence, different boilerplate).
-- StoryIndex: LSH banding over the signatures (candidates), then a check of the estimated Jaccard
-  similarity of each candidate (decision). Keys live in sorted numpy arrays plus a small dict for
-  recent additions, so a decision is a few binary searches whatever the size of the store, and a
-  rebuild is a vectorised sort.
+- band_keys / StoryIndex: LSH banding over the signatures (candidates), then a check of the estimated
+  Jaccard similarity of each candidate (decision, `closest`). In memory, keys live in sorted numpy
+  arrays plus a small dict for recent additions: a decision is a few binary searches.
 
 Thresholds were tuned on tests/data/dedupe/ (see tests/test_dedupe.py for the precision and recall).
 The body, not the title, identifies a story: titles are what republishers rewrite first. When the body
@@ -38,7 +38,7 @@ from watcher.text import tokens
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "Duplicate", "StoryIndex", "fingerprint", "signature", "similarity",
+    "Duplicate", "StoryIndex", "band_keys", "closest", "fingerprint", "signature", "similarity",
     "EMPTY_FINGERPRINT", "NEAR_THRESHOLD", "FAR_THRESHOLD", "FAR_DAYS",
 ]
 
@@ -234,6 +234,48 @@ def _band_keys(sigs: np.ndarray) -> np.ndarray:
         h *= _PRIME
     h ^= h >> np.uint64(31)
     return (h >> np.uint64(32)).astype(np.uint32)
+
+
+def band_keys(signature: bytes | None) -> list[int]:
+    """The distinct LSH band keys of a signature as signed 32-bit integers (the store's article_bands
+    rows); [] when it is empty or of another version."""
+    decoded = _decoded(signature)
+    if decoded is None:
+        return []
+    keys = np.unique(decoded[1]).astype(np.int64)
+    keys[keys >= 1 << 31] -= 1 << 32
+    return keys.tolist()
+
+
+def closest(signature: bytes | None, published_at: datetime | None,
+            candidates: Sequence[tuple[bytes | None, datetime | None]]) -> tuple[int, float] | None:
+    """Position and estimated similarity of the candidate (signature, published_at) an article belongs
+    with, by StoryIndex.find's rule (earliest among equals); None when none is close enough."""
+    decoded = _decoded(signature)
+    if decoded is None:
+        return None
+    usable = [(i, values, _epoch(when)) for i, (sig, when) in enumerate(candidates)
+              if (values := _decode(sig)) is not None]
+    if not usable:
+        return None
+    sigs = np.stack([values for _, values, _ in usable])
+    published = np.array([when for _, _, when in usable], dtype=np.float64)
+    found = _best(decoded[0], _epoch(published_at), sigs, published)
+    return None if found is None else (usable[found[0]][0], found[1])
+
+
+def _best(sig: np.ndarray, when: float, sigs: np.ndarray, published: np.ndarray) -> tuple[int, float] | None:
+    """Row of `sigs` most similar to `sig` that reaches the threshold for its distance in time."""
+    sims = _estimate(np.count_nonzero(sigs == sig, axis=1) / NUM_PERM)
+    needed = np.full(len(sigs), NEAR_THRESHOLD)
+    if not math.isnan(when):
+        apart = np.abs(published - when) / 86400.0  # NaN (unknown date) compares False
+        needed[apart > FAR_DAYS] = FAR_THRESHOLD
+    ok = np.flatnonzero(sims >= needed)
+    if not len(ok):
+        return None
+    best = int(ok[np.argmax(sims[ok])])  # argmax keeps the earliest row among equals
+    return best, float(sims[best])
 
 
 def _content_key(content_hash: str) -> int:
@@ -491,17 +533,11 @@ class StoryIndex:
         rows = self._live(self._bands.lookup(bands), exclude)
         if not len(rows):
             return None
-        sims = _estimate(np.count_nonzero(self._sigs[rows] == sig, axis=1) / NUM_PERM)
-        needed = np.full(len(rows), NEAR_THRESHOLD)
-        if not math.isnan(when):
-            apart = np.abs(self._published[rows] - when) / 86400.0  # NaN (unknown date) compares False
-            needed[apart > FAR_DAYS] = FAR_THRESHOLD
-        ok = np.flatnonzero(sims >= needed)
-        if not len(ok):
+        found = _best(sig, when, self._sigs[rows], self._published[rows])
+        if found is None:
             return None
-        best = ok[np.argmax(sims[ok])]  # argmax keeps the earliest row among equals
-        row = int(rows[best])
-        return Duplicate("near", int(self._story[row]), int(self._article[row]), float(sims[best]))
+        row = int(rows[found[0]])
+        return Duplicate("near", int(self._story[row]), int(self._article[row]), found[1])
 
     # --- introspection -------------------------------------------------------------------------
 

@@ -1,8 +1,9 @@
 """From draft articles to stored stories: identity, relevance, deduplication, storage, matching, outbox.
 
 Both `watcher seed` and the poll cycle hand their articles here, so every article takes the same path.
-One `Ingestor` per process holds what is compiled once: the relevance classifier, the subscription
-matcher and the near-duplicate index (rebuilt from the store, then kept current incrementally).
+One `Ingestor` per process holds what is compiled once: the relevance classifier and the subscription
+matcher. The near-duplicate index lives in the store (watcher.store.bands), so it costs this process no
+memory and is current across replicas.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from watcher.clock import now
 from watcher.config import Config
 from watcher.matching import Matcher
 from watcher.relevance import Classifier, Relevance
+from watcher.store import bands
 from watcher.store.models import Article, ArticleRevision, Story
 from watcher.text import fold, token_string
 from watcher.urls import canonical_url
@@ -73,35 +75,12 @@ class Ingestor:
         self.config = config
         self.classifier = Classifier.from_config(config.relevance, base_dir=config.path.parent)
         self.matcher = Matcher(config.subscriptions)
-        self.index = dedupe.StoryIndex()
-        self._seen_id = 0
 
     def reload(self, config: Config) -> None:
-        """Recompile lexicons and subscriptions after a config reload; the index stays."""
+        """Recompile lexicons and subscriptions after a config reload."""
         self.config = config
         self.classifier = Classifier.from_config(config.relevance, base_dir=config.path.parent)
         self.matcher = Matcher(config.subscriptions)
-
-    def refresh(self, session: Session) -> int:
-        """Add articles stored since the last refresh (by this or another process) to the index.
-
-        The first call bulk-loads the whole store (StoryIndex.load is ~15x faster than adding rows
-        one by one: 0.5 s at 100k articles); later calls add only the new rows.
-        """
-        rows = session.execute(
-            select(Article.id, Article.story_id, Article.content_hash, Article.signature, Article.published_at)
-            .where(Article.id > self._seen_id, Article.story_id.is_not(None))
-            .order_by(Article.id)
-        ).all()
-        if not rows:
-            return 0
-        if self._seen_id == 0:
-            self.index = dedupe.StoryIndex.load(rows)
-        else:
-            for row in rows:
-                self.index.add(row.id, row.story_id, row.content_hash, row.signature, row.published_at)
-        self._seen_id = rows[-1].id
-        return len(rows)
 
     def ingest(self, session: Session, drafts: Sequence[Draft], *, silent: bool = False) -> IngestResult:
         """Store `drafts` in the caller's transaction; `silent` stores without alerting (flood guard).
@@ -110,19 +89,20 @@ class Ingestor:
         then written together: two flushes for the whole batch, not two per article. If another
         process stored one of them meanwhile (a unique key fails), they are stored one at a time.
         """
-        self.refresh(session)
         result = IngestResult()
         known = _existing(session, drafts)
         batch = _Batch()
+        new: list[tuple[Draft, str | None]] = []
         for draft in drafts:
             canonical = draft.canonical()
             existing = known.get(("guid", draft.source, draft.guid)) or (canonical and known.get(("url", canonical)))
             if existing is not None:
-                _apply_correction(session, existing, draft, result, self.index)
+                _apply_correction(session, existing, draft, result)
             elif batch.seen(draft, canonical):
                 result.unchanged += 1
             else:
-                self._plan(batch, draft, canonical)
+                new.append((draft, canonical))
+        self._plan(session, batch, new)
         if not batch.items:
             return result
         try:
@@ -141,14 +121,15 @@ class Ingestor:
                 result.alerts += self._enqueue(session, article, item.docs, silent)
         return result
 
-    def _plan(self, batch: _Batch, draft: Draft, canonical: str | None) -> None:
-        """Classify and fingerprint a new article and decide its story (stored, or new in this batch)."""
+    def _plan(self, session: Session, batch: _Batch, new: Sequence[tuple[Draft, str | None]]) -> None:
+        """Classify and fingerprint new articles and decide their stories (stored, or new in this batch)."""
         # Tokenised once: relevance and matching read the token strings, dedupe their words.
-        docs = (token_string(draft.title), token_string(draft.body))
-        content_hash, signature = dedupe.keys(docs[0].split(), docs[1].split())
-        duplicate = self.index.find(content_hash, signature, draft.published_at)
-        batch.add(_Planned(draft, canonical, docs, self.classifier.classify_tokens(*docs), content_hash, signature,
-                           duplicate.story_id if duplicate else None, duplicate.kind if duplicate else None))
+        docs = [(token_string(draft.title), token_string(draft.body)) for draft, _ in new]
+        keys = [dedupe.keys(title.split(), body.split()) for title, body in docs]
+        stored = bands.find(session, [(h, sig, draft.published_at) for (draft, _), (h, sig) in zip(new, keys)])
+        for (draft, canonical), doc, (content_hash, signature), duplicate in zip(new, docs, keys, stored):
+            batch.add(_Planned(draft, canonical, doc, self.classifier.classify_tokens(*doc), content_hash, signature,
+                               duplicate.story_id if duplicate else None, duplicate.kind if duplicate else None))
 
     def _stored(self, item: _Planned, article: Article, result: IngestResult) -> None:
         if item.first_of_story:
@@ -158,9 +139,6 @@ class Ingestor:
             log.info("article.duplicate", extra={"article": article.id, "story": article.story_id, "kind": item.kind})
         result.ignored += article.status == "ignored"
         result.article_ids.append(article.id)
-        assert article.story_id is not None
-        self.index.add(article.id, article.story_id, item.content_hash, item.signature, item.draft.published_at)
-        self._seen_id = max(self._seen_id, article.id)
         log.info("article.stored", extra={"article": article.id, "source": article.source, "status": article.status})
 
     def _enqueue(self, session: Session, article: Article, docs: tuple[str, str], silent: bool) -> int:
@@ -222,13 +200,15 @@ class _Batch:
         self.items.append(item)
 
     def write(self, session: Session) -> list[Article]:
-        """Insert the batch's stories, then its articles, then point each story at its first article."""
+        """Insert the batch's stories, then its articles and their band keys, then point each story at
+        its first article."""
         session.add_all(self.stories)
         session.flush()
         articles = [_article(item, item.story_id if item.story_id is not None else self.stories[item.batch_story].id)
                     for item in self.items]
         session.add_all(articles)
         session.flush()
+        bands.add(session, [(article.id, item.signature) for item, article in zip(self.items, articles)])
         for item, article in zip(self.items, articles):
             if item.first_of_story:
                 self.stories[item.batch_story].representative_id = article.id
@@ -268,8 +248,7 @@ def _chunks(items: range, size: int) -> Iterable[range]:
         yield items[start:start + size]
 
 
-def _apply_correction(session: Session, article: Article, draft: Draft, result: IngestResult,
-                      index: dedupe.StoryIndex) -> None:
+def _apply_correction(session: Session, article: Article, draft: Draft, result: IngestResult) -> None:
     """Same item seen again: a changed title or body is a correction (recorded, never re-alerted)."""
     if draft.entry_hash:  # remember what the source delivered, so an unchanged entry is not re-read
         article.entry_hash = draft.entry_hash
@@ -282,11 +261,12 @@ def _apply_correction(session: Session, article: Article, draft: Draft, result: 
     if article.story is not None and article.story.representative_id == article.id:
         article.story.title = draft.title
         article.story.agreement = None  # read again from the corrected text by agreements.refresh
+    old_signature = article.signature
     article.content_hash = dedupe.fingerprint(draft.title, draft.body)
     article.signature = dedupe.signature(draft.title, draft.body)
     article.updated_at = now()
     article.revision += 1
     if article.story_id is not None:  # the corrected text replaces the old one in the index
-        index.add(article.id, article.story_id, article.content_hash, article.signature, article.published_at)
+        bands.replace(session, article.id, old_signature, article.signature)
     result.updated += 1
     log.info("article.corrected", extra={"article": article.id, "source": article.source, "revision": article.revision})

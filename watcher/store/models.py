@@ -137,6 +137,20 @@ class Article(Base):
     story: Mapped[Story | None] = relationship(back_populates="articles")
 
 
+class ArticleBand(Base):
+    """The near-duplicate index: one row per LSH band key of an article's signature (store/bands.py).
+
+    Kept in the store rather than in each process's memory, so a daemon's memory does not grow with the
+    store and every replica sees the others' articles as soon as they commit.
+    """
+
+    __tablename__ = "article_bands"
+    __table_args__ = {"sqlite_with_rowid": False}  # the primary key is the whole row: one B-tree
+
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)  # 32-bit band hash, stored signed
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+
+
 class ArticleRevision(Base):
     """A correction: what the article said before it was updated."""
 
