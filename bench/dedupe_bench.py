@@ -1,4 +1,4 @@
-"""Deduplication benchmark: decision time, index memory and rebuild time with 10k..1M stored articles.
+"""Deduplication benchmark: the store's near-duplicate index (watcher/store/bands.py) with 10k..1M stored articles.
 
 Stored articles are synthetic French: words drawn from a Zipf-weighted vocabulary (the words of the
 seeds and of tests/data/dedupe/, then ~20,000 made-up words for the long tail of names and rare
@@ -7,15 +7,28 @@ shared boilerplate tails on a third of them (shared tails are what makes unrelat
 alike to LSH). Their fingerprints and signatures are computed with watcher.dedupe itself and cached in
 bench/out/ (1M takes several minutes the first time).
 
-For each size it prints:
-- load: StoryIndex.load() from in-memory rows, and (unless --no-sqlite) start-up as the daemon does
-  it: SELECT of the five columns from an SQLite table plus load();
-- memory: index.nbytes() and the growth of the process RSS when the index is built;
-- per decision (new / exact / near): find() alone, and fingerprint + signature + find() together,
-  median and 99th percentile in ms, and whether every decision was right.
+For each size it builds a real store (open_store on an SQLite file in a temporary directory, or a
+fresh schema on the PostgreSQL of --store, dropped afterwards), inserts n stories and n articles
+(story id = article id; content hash, signature and date from the cache; no bodies) and prints:
+- index build: bands.add() over all stored articles, in chunks: seconds, band rows, µs per article;
+  On PostgreSQL the tables are then ANALYZEd, as autovacuum does soon after a bulk load: without
+  statistics the planner scans all of article_bands for a batch's IN list of ~1,280 band keys;
+- store size per stored article: SQLite file + -wal, and the share of article_bands, articles and
+  stories, each with its indexes (PostgreSQL: their total relation sizes);
+- process RSS in MiB with the store open and empty, after the build (the bench's own row arrays
+  freed) and after the decisions: it no longer grows with n, the index lives in the store;
+- per decision (new / exact / near), one article per bands.find() call: find alone, and fingerprint +
+  signature + find together, median and 99th percentile in ms, and whether every decision was right
+  (exact and near must find story i + 1, new must find nothing);
+- batch: bands.find() over 20 new articles at once (one poll of one feed), ms per article;
+- add: bands.add() of 20 new articles after they are stored (as an ingest batch does), ms per article.
 
-    .venv/bin/python bench/dedupe_bench.py                 # 10k, 100k
+1,000,000 stored articles works but needs ~64 M band rows (about 2 GB of SQLite file, and expect a build
+of well over ten minutes: band rows go to random places of a B-tree far larger than SQLite's page cache).
+
+    .venv/bin/python bench/dedupe_bench.py                 # 10k, 100k on SQLite
     .venv/bin/python bench/dedupe_bench.py --sizes 1000000 --queries 300
+    .venv/bin/python bench/dedupe_bench.py --store postgresql+psycopg://postgres@127.0.0.1:5432/test
 """
 
 from __future__ import annotations
@@ -24,11 +37,13 @@ import argparse
 import gc
 import os
 import re
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -37,13 +52,20 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import insert, text  # noqa: E402
+
 from watcher import dedupe  # noqa: E402
-from watcher.dedupe import StoryIndex, fingerprint, signature  # noqa: E402
+from watcher.dedupe import fingerprint, signature  # noqa: E402
+from watcher.store import Store, open_store  # noqa: E402
+from watcher.store import bands  # noqa: E402
+from watcher.store.models import Article, Story  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 GENERATOR_VERSION = 1
 EPOCH = datetime(2022, 1, 1, tzinfo=timezone.utc)
 SPAN_DAYS = 3 * 365
+BATCH = 20            # new articles per ingest batch (one poll of one feed)
+INSERT_CHUNK = 2_000  # stored articles per INSERT executemany / bands.add() call while building (as migration 0005)
 
 BOILERPLATE = [
     "Partager cet article : Facebook Twitter LinkedIn WhatsApp. Abonnez-vous à notre newsletter pour recevoir "
@@ -163,89 +185,177 @@ def stored_rows(corpus: Corpus, n: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     return (np.concatenate(hashes)[:n], np.concatenate(sigs)[:n], np.concatenate(pubs)[:n])
 
 
-def as_db_rows(hashes: np.ndarray, sigs: np.ndarray, pubs: np.ndarray) -> list[tuple]:
-    """Rows as the store returns them: (article_id, story_id, content_hash, signature, published_at)."""
-    return [(i + 1, i + 1, h.decode(), s.tobytes(), datetime.fromtimestamp(p, timezone.utc))
-            for i, (h, s, p) in enumerate(zip(hashes, sigs, pubs))]
-
-
 def rss_bytes() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def sqlite_startup(rows: list[tuple]) -> float:
-    """Seconds to SELECT the five columns from an SQLite file and load() the index from them."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "bench.db"
-        db = sqlite3.connect(path)
-        db.execute("CREATE TABLE articles (id INTEGER PRIMARY KEY, story_id INTEGER, content_hash VARCHAR(64), "
-                   "signature BLOB, published_at DATETIME)")
-        db.executemany("INSERT INTO articles VALUES (?, ?, ?, ?, ?)",
-                       ((a, s, h, g, p.isoformat(sep=" ")) for a, s, h, g, p in rows))
-        db.commit()
-        db.close()
-        t0 = time.perf_counter()
-        db = sqlite3.connect(path)
-        cursor = db.execute("SELECT id, story_id, content_hash, signature, published_at FROM articles")
-        index = StoryIndex.load((a, s, h, g, datetime.fromisoformat(p) if p else None) for a, s, h, g, p in cursor)
-        elapsed = time.perf_counter() - t0
-        db.close()
-        assert len(index) == len(rows)
-        return elapsed
+def _mib(size: float) -> str:
+    return f"{size / 2**20:.0f} MiB"
 
 
-def run_size(corpus: Corpus, n: int, queries: int, with_sqlite: bool) -> None:
+@contextmanager
+def bench_store(url: str | None) -> Iterator[tuple[Store, Path | None]]:
+    """A fresh, migrated store and its SQLite file (None on PostgreSQL), removed afterwards.
+
+    Without `url`: an SQLite file in a temporary directory. With a PostgreSQL URL: a new schema on that
+    server (as tests/conftest.py's pg fixture does), dropped afterwards.
+    """
+    if url is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            store = open_store(f"sqlite:///{tmp}/bench.db")
+            try:
+                yield store, Path(tmp) / "bench.db"
+            finally:
+                store.close()
+        return
+    if not url.startswith("postgresql"):
+        raise SystemExit(f"--store: a PostgreSQL URL (postgresql+psycopg://...), not {url}")
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        store = open_store(f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}")
+        try:
+            yield store, None
+        finally:
+            store.close()
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def insert_articles(store: Store, first_id: int, hashes: list[str], sigs: list[bytes],
+                    published: list[datetime]) -> None:
+    """Stories and articles first_id.. (story id = article id) with Core executemany, no bands."""
+    ids = range(first_id, first_id + len(hashes))
+    with store.session() as session:
+        conn = session.connection()
+        conn.execute(insert(Story.__table__), [
+            {"id": i, "representative_id": i, "title": "", "created_at": p, "published_at": p}
+            for i, p in zip(ids, published)])
+        conn.execute(insert(Article.__table__), [
+            {"id": i, "source": "bench", "origin": "feed", "url": f"https://bench.example/{i}",
+             "canonical_url": None, "guid": f"bench-{i}", "title": "", "body": "", "published_at": p,
+             "fetched_at": p, "revision": 0, "content_hash": h, "signature": s, "relevance": 0.0,
+             "relevance_terms": [], "status": "relevant", "story_id": i}
+            for i, h, s, p in zip(ids, hashes, sigs, published)])
+
+
+def build(store: Store, n: int, corpus: Corpus) -> tuple[float, float, int]:
+    """Insert n stored articles, then index them with bands.add(): (insert s, index s, band rows)."""
     hashes, sigs, pubs = stored_rows(corpus, n)
-    rows = as_db_rows(hashes, sigs, pubs)
-    del hashes, sigs, pubs
-    gc.collect()
-    before = rss_bytes()
-    t0 = time.perf_counter()
-    index = StoryIndex.load(rows)
-    load_s = time.perf_counter() - t0
-    gc.collect()
-    grown = rss_bytes() - before
-    startup = sqlite_startup(rows) if with_sqlite else None
-    del rows
-    gc.collect()
+    insert_s = index_s = 0.0
+    for start in range(0, n, INSERT_CHUNK):
+        stop = min(n, start + INSERT_CHUNK)
+        chunk_sigs = [s.tobytes() for s in sigs[start:stop]]
+        t0 = time.perf_counter()
+        insert_articles(store, start + 1, [h.decode() for h in hashes[start:stop]], chunk_sigs,
+                        [datetime.fromtimestamp(p, timezone.utc) for p in pubs[start:stop]])
+        t1 = time.perf_counter()
+        with store.session() as session:
+            bands.add(session, list(zip(range(start + 1, stop + 1), chunk_sigs)))
+        index_s += time.perf_counter() - t1
+        insert_s += t1 - t0
+    with store.session() as session:
+        if session.get_bind().dialect.name == "postgresql":  # what autovacuum soon does after a bulk load
+            session.execute(text("ANALYZE stories, articles, article_bands"))
+        rows = session.execute(text("SELECT count(*) FROM article_bands")).scalar_one()
+    return insert_s, index_s, rows
 
-    rng = np.random.default_rng(n)
-    picks = rng.choice(n, size=min(queries, n), replace=False)
-    cases = {
-        "new": [(corpus.article(int(i), variant=1), None) for i in picks],
-        "exact": [(_retyped(corpus.article(int(i))), int(i) + 1) for i in picks],
-        "near": [(corpus.rewrite(int(i)), int(i) + 1) for i in picks],
-    }
-    print(f"\n== {n:,} stored articles ==")
-    print(f"load (rebuild from rows): {load_s:.2f} s"
-          + (f"   start-up (SQLite SELECT + load): {startup:.2f} s" if startup is not None else ""))
-    print(f"index memory: nbytes {index.nbytes() / 2**20:.0f} MiB, RSS growth {grown / 2**20:.0f} MiB, "
-          f"{index.nbytes() / n:.0f} bytes/article")
-    print(f"{'decision':8} {'find med':>9} {'find p99':>9} {'full med':>9} {'full p99':>9}  right")
-    for kind, items in cases.items():
-        find_ms, full_ms, right = [], [], 0
-        for (title, body, published), expected in items:
-            t0 = time.perf_counter_ns()
-            fp, sig = fingerprint(title, body), signature(title, body)
-            t1 = time.perf_counter_ns()
-            dup = index.find(fp, sig, published)
-            t2 = time.perf_counter_ns()
-            find_ms.append((t2 - t1) / 1e6)
-            full_ms.append((t2 - t0) / 1e6)
-            if kind == "new":
-                right += dup is None
-            else:
-                right += dup is not None and dup.kind == kind and dup.story_id == expected
-        print(f"{kind:8} {statistics.median(find_ms):9.3f} {_p99(find_ms):9.3f} "
-              f"{statistics.median(full_ms):9.3f} {_p99(full_ms):9.3f}  {right}/{len(items)}")
-    add_ms = []
-    for k, ((title, body, published), _) in enumerate(cases["new"]):
-        fp, sig = fingerprint(title, body), signature(title, body)
-        t0 = time.perf_counter_ns()
-        index.add(n + k + 1, n + k + 1, fp, sig, published)
-        add_ms.append((time.perf_counter_ns() - t0) / 1e6)
-    print(f"add      {statistics.median(add_ms):9.3f} {_p99(add_ms):9.3f}   (ms, after a decision)")
+
+def store_size(store: Store, path: Path | None, n: int) -> str:
+    """Bytes per stored article, in all and per table (each with its indexes)."""
+    with store.session() as session:
+        if path is None:
+            tables = {name: session.execute(text("SELECT pg_total_relation_size(:t)"), {"t": name}).scalar_one()
+                      for name in ("article_bands", "articles", "stories")}
+        else:
+            try:  # the pages of each table and of its indexes
+                tables = dict(session.execute(text(
+                    "SELECT m.tbl_name, sum(d.pgsize) FROM dbstat d JOIN sqlite_master m ON m.name = d.name "
+                    "WHERE m.tbl_name IN ('article_bands', 'articles', 'stories') GROUP BY m.tbl_name")).all())
+            except Exception:  # SQLite built without the dbstat table
+                tables = {}
+    detail = ", ".join(f"{name} {tables[name] / n:,.0f} B" for name in ("article_bands", "articles", "stories")
+                       if name in tables)
+    if path is None:
+        total = sum(tables.values())
+        return f"PostgreSQL {_mib(total)}, {total / n:,.0f} B per stored article ({detail}; with their indexes)"
+    wal = Path(f"{path}-wal")
+    size, wal_size = path.stat().st_size, wal.stat().st_size if wal.exists() else 0
+    return (f"SQLite file {_mib(size)} + -wal {_mib(wal_size)}, {(size + wal_size) / n:,.0f} B per stored article"
+            + (f" ({detail}; with their indexes)" if detail else ""))
+
+
+def run_size(corpus: Corpus, n: int, queries: int, url: str | None) -> None:
+    gc.collect()
+    with bench_store(url) as (store, path):
+        rss_open = rss_bytes()
+        insert_s, index_s, band_rows = build(store, n, corpus)
+        gc.collect()
+        rss_built = rss_bytes()
+
+        rng = np.random.default_rng(n)
+        picks = rng.choice(n, size=min(queries, n), replace=False)
+        cases = {
+            "new": [(corpus.article(int(i), variant=1), None) for i in picks],
+            "exact": [(_retyped(corpus.article(int(i))), int(i) + 1) for i in picks],
+            "near": [(corpus.rewrite(int(i)), int(i) + 1) for i in picks],
+        }
+        print(f"\n== {n:,} stored articles ({'SQLite' if path else 'PostgreSQL'}) ==")
+        print(f"insert stories + articles: {insert_s:.1f} s")
+        print(f"index build: {index_s:.1f} s, {band_rows:,} band rows ({band_rows / n:.1f} per article), "
+              f"{index_s / n * 1e6:.0f} µs per article")
+        print(f"store size: {store_size(store, path, n)}")
+        print(f"{'decision':8} {'find med':>9} {'find p99':>9} {'full med':>9} {'full p99':>9}  right   (ms)")
+        with store.session() as session:
+            for kind, items in cases.items():
+                find_ms, full_ms, right = [], [], 0
+                for (title, body, published), expected in items:
+                    t0 = time.perf_counter_ns()
+                    fp, sig = fingerprint(title, body), signature(title, body)
+                    t1 = time.perf_counter_ns()
+                    dup = bands.find(session, [(fp, sig, published)])[0]
+                    t2 = time.perf_counter_ns()
+                    find_ms.append((t2 - t1) / 1e6)
+                    full_ms.append((t2 - t0) / 1e6)
+                    if kind == "new":
+                        right += dup is None
+                    else:
+                        right += dup is not None and dup.kind == kind and dup.story_id == expected
+                print(f"{kind:8} {statistics.median(find_ms):9.3f} {_p99(find_ms):9.3f} "
+                      f"{statistics.median(full_ms):9.3f} {_p99(full_ms):9.3f}  {right}/{len(items)}")
+
+            new = [(fingerprint(t, b), signature(t, b), p) for (t, b, p), _ in cases["new"]]
+            batches = [new[k:k + BATCH] for k in range(0, len(new) - BATCH + 1, BATCH)]
+            batch_ms, right = [], 0
+            for wanted in batches:
+                t0 = time.perf_counter_ns()
+                found = bands.find(session, wanted)
+                batch_ms.append((time.perf_counter_ns() - t0) / 1e6 / len(wanted))
+                right += sum(dup is None for dup in found)
+        print(f"batch    {statistics.median(batch_ms):9.3f} {_p99(batch_ms):9.3f}   "
+              f"{'':20}{right}/{len(batches) * BATCH}   (bands.find of {BATCH} new articles, per article)")
+
+        add_ms = []
+        for k, wanted in enumerate(batches):
+            first = n + 1 + k * BATCH
+            insert_articles(store, first, [h for h, _, _ in wanted], [s for _, s, _ in wanted],
+                            [p for _, _, p in wanted])
+            with store.session() as session:
+                t0 = time.perf_counter_ns()
+                bands.add(session, [(first + j, s) for j, (_, s, _) in enumerate(wanted)])
+                add_ms.append((time.perf_counter_ns() - t0) / 1e6 / len(wanted))
+        print(f"add      {statistics.median(add_ms):9.3f} {_p99(add_ms):9.3f}   "
+              f"{'':27}(bands.add of {BATCH} stored articles, per article)")
+        gc.collect()
+        rss_done = rss_bytes()
+        print(f"RSS: store open {_mib(rss_open)}, after build {_mib(rss_built)} ({_mib(rss_built - rss_open)} more), "
+              f"after decisions {_mib(rss_done)} ({_mib(rss_done - rss_built)} more)")
 
 
 def _retyped(article: tuple[str, str, datetime]) -> tuple[str, str, datetime]:
@@ -262,16 +372,21 @@ def _p99(values: list[float]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000",
-                        help="comma-separated numbers of stored articles (default 10000,100000; 1000000 works)")
+                        help="comma-separated numbers of stored articles (default 10000,100000; 1000000 works "
+                             "but needs ~64 M band rows)")
     parser.add_argument("--queries", type=int, default=300, help="decisions timed per kind (default 300)")
-    parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite start-up measurement")
+    parser.add_argument("--store", metavar="URL",
+                        help="a PostgreSQL server to use instead of an SQLite file, e.g. "
+                             "postgresql+psycopg://postgres@127.0.0.1:5432/test (a fresh schema, dropped after)")
     args = parser.parse_args()
     sizes = [int(s.replace("_", "").replace("k", "000").replace("M", "000000")) for s in args.sizes.split(",")]
     print(f"dedupe bench: NUM_PERM={dedupe.NUM_PERM} bands={dedupe.BANDS}x{dedupe.ROWS} "
           f"near>={dedupe.NEAR_THRESHOLD} (>={dedupe.FAR_THRESHOLD} beyond {dedupe.FAR_DAYS} days)")
     corpus = Corpus()
+    stored_rows(corpus, max(sizes))  # generated once, before any memory is measured
+    gc.collect()
     for n in sizes:
-        run_size(corpus, n, args.queries, not args.no_sqlite)
+        run_size(corpus, n, args.queries, args.store)
     return 0
 
 

@@ -39,7 +39,7 @@ def find(session: Session, wanted: Sequence[Wanted]) -> list[Duplicate | None]:
 
 def _find(session: Session, wanted: Sequence[Wanted]) -> list[Duplicate | None]:
     exact = _first_with_hash(session, {h for h, _, _ in wanted if h and h != EMPTY_FINGERPRINT})
-    keys = [dedupe.band_keys(signature) for _, signature, _ in wanted]
+    keys = [[] if h in exact else dedupe.band_keys(signature) for h, signature, _ in wanted]
     sharing = _articles_by_band(session, {k for ks in keys for k in ks})
     candidates = _candidates(session, {a for ids in sharing.values() for a in ids})
     found: list[Duplicate | None] = []

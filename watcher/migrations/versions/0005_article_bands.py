@@ -1,8 +1,9 @@
 """article_bands: the near-duplicate (LSH) index moves from each process's memory into the store
 
 Every stored article with a signature gets one row per distinct band key (watcher.dedupe.band_keys).
-The rows are computed here from the stored signatures; a store of 100,000 articles takes a few
-seconds. A future change to the band hashing needs a migration like this one to recompute them.
+The rows are computed here from the stored signatures: about 0.4-0.7 ms per article on SQLite (a
+minute for 100,000 articles; the random keys miss SQLite's page cache, hence the larger cache while it
+runs). A future change to the band hashing needs a migration like this one to recompute them.
 
 Revision ID: 0005
 Revises: 0004
@@ -30,6 +31,9 @@ def upgrade() -> None:
     from watcher.dedupe import band_keys
 
     conn = op.get_bind()
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        conn.exec_driver_sql("PRAGMA cache_size = -131072")  # 128 MiB for this connection's bulk insert
     last = 0
     while True:
         rows = conn.execute(sa.text(
@@ -42,6 +46,10 @@ def upgrade() -> None:
         if values:
             conn.execute(bands.insert(), values)
         last = rows[-1][0]
+    if sqlite:
+        conn.exec_driver_sql("PRAGMA cache_size = -2000")  # back to SQLite's default
+    else:  # fresh statistics, or the planner scans the whole table for a batch's band keys until autovacuum
+        conn.exec_driver_sql("ANALYZE article_bands")
 
 
 def downgrade() -> None:
