@@ -18,7 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from watcher import leases
+from watcher import leases, memory
 from watcher.cli.context import Context
 from watcher.cli.seed import import_seeds
 from watcher.config import parse_duration
@@ -74,6 +74,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
+    memory.limit_arenas()  # before any thread starts (see watcher/memory.py)
     config = ctx.config
     settings = DaemonSettings.from_config(config.daemon, tick=args.tick, lease=args.lease, batch=args.batch,
                                           watchdog_ticks=args.watchdog_ticks, dispatch_every=args.dispatch_every)
