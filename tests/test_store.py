@@ -135,3 +135,23 @@ def test_savepoint_does_not_commit_the_transaction_early(store_url: str) -> None
     with store.session() as s:
         assert s.execute(select(Article.id)).all() == []
     store.close()
+
+
+def test_the_daemon_migrates_in_a_child_and_keeps_alembic_out(store_url: str) -> None:
+    """`watcher run` upgrades the schema in a forked child, so Alembic, Mako and Pygments (~12 MB) never
+    load into the long-running process; a second start finds the schema current and does nothing."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from watcher.cli.run import _migrate\n"
+        "from watcher.store.db import head_revision, make_engine, stored_revision\n"
+        f"_migrate({store_url!r})\n"
+        f"_migrate({store_url!r})\n"
+        "loaded = sorted(m for m in ('alembic', 'mako', 'pygments') if m in sys.modules)\n"
+        f"assert not loaded, loaded\n"
+        f"assert stored_revision(make_engine({store_url!r})) == head_revision()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
