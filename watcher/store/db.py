@@ -90,7 +90,9 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # Each pooled connection keeps its own page cache (~2 MB once warm); SQLite has one writer anyway,
+        # so two stay open and a third concurrent user gets a connection closed after use.
+        engine = create_engine(url, connect_args={"timeout": 30}, pool_size=2, max_overflow=8)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
