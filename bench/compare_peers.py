@@ -24,7 +24,6 @@ import argparse
 import configparser
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile

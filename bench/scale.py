@@ -238,7 +238,7 @@ def drop_database(name: str) -> None:
 # ---- report -----------------------------------------------------------------------------------------
 
 def table(feeds: int, results: list[Result]) -> str:
-    lines = [f"| store | daemons | feeds | start s | first cycle s | feeds/s | feeds/min | 304 share | "
+    lines = ["| store | daemons | feeds | start s | first cycle s | feeds/s | feeds/min | 304 share | "
              "daemon CPU | server CPU |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         lines.append(f"| {r.label.split('-')[0]} | {r.daemons} | {feeds:,} | "

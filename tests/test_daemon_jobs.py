@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from watcher import clock, metrics
 from watcher.config import Config, load_config
-from watcher.http import HttpServer, Request, Response, health_handler, metrics_handler, parse_address
+from watcher.http import HttpServer, Response, health_handler, metrics_handler, parse_address
 from watcher.scheduler import Daemon, DaemonSettings, describe_changes, prune_ignored_bodies
 from watcher.store import Store, open_store
 from watcher.store.models import Article, Source

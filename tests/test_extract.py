@@ -137,7 +137,7 @@ def test_damaged_utf8_stays_utf8() -> None:
 
 
 def test_windows_1252_article_page() -> None:
-    page = f"""<!DOCTYPE html><html lang="fr"><head>
+    page = """<!DOCTYPE html><html lang="fr"><head>
         <meta http-equiv="Content-Type" content="text/html; charset=windows-1252">
         <title>Coopération numérique – Sénégal et Gambie</title></head><body>
         <nav><a href="/">Accueil</a> | <a href="/tic/">TIC</a></nav>

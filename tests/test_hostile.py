@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.support.daemon import Daemon, FeedSite, free_port, http_get, rss, wait_for, write_config
-from tests.support.http import LocalServer, Request
+from tests.support.http import LocalServer
 from watcher import pipeline
 from watcher.config import Config
 from watcher.pipeline import PollResult

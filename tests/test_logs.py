@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.daemon import ROOT, FeedSite
-from tests.support.http import LocalServer, Request
+from tests.support.http import LocalServer
 
 PASSWORD = "S3cr3t-Pa55-z9q"
 TOKEN = "sEcReTtOkEn42xyz"

@@ -150,7 +150,7 @@ def test_the_daemon_migrates_in_a_child_and_keeps_alembic_out(store_url: str) ->
         f"_migrate({store_url!r})\n"
         f"_migrate({store_url!r})\n"
         "loaded = sorted(m for m in ('alembic', 'mako', 'pygments') if m in sys.modules)\n"
-        f"assert not loaded, loaded\n"
+        "assert not loaded, loaded\n"
         f"assert stored_revision(make_engine({store_url!r})) == head_revision()\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
