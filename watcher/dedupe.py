@@ -4,7 +4,7 @@ Pure functions over text and an in-memory index; no store, no fetch. Stored arti
 watcher.store.bands (their band keys are rows of the store, so a process's memory does not grow with
 the store); `closest()` decides among the candidates it returns. `StoryIndex` is the same index in
 memory: ingest uses one for the new articles of a single batch (a story can start and gain a copy in
-one poll), and `StoryIndex.load` rebuilds one from stored rows for analyses and tests.
+one poll).
 
 - fingerprint(title, body): SHA-256 of the normalised words (watcher.text.tokens: case, accents,
   apostrophes, whitespace and punctuation do not count). Catches verbatim republication.
@@ -26,7 +26,7 @@ import hashlib
 import logging
 import math
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -63,7 +63,6 @@ _BITS = 16
 _MASK = (1 << _BITS) - 1
 _RANDOM_MATCH = 2.0 ** -_BITS   # chance that two unrelated 16-bit minimums agree
 _SIG_LEN = 1 + NUM_PERM * 2     # version byte + little-endian uint16 values
-_NO_SIGNATURE = b"\0" * _SIG_LEN  # placeholder row in load(): version 0 is never indexed
 _PRIME = np.uint64(0x9E3779B97F4A7C15)
 _MIX = np.uint64(0xBF58476D1CE4E5B9)
 
@@ -290,10 +289,10 @@ def _epoch(when: datetime | None) -> float:
 
 
 class _MultiMap:
-    """Integer key -> rows: sorted arrays built in one go, plus a dict for the keys added since.
+    """Integer key -> rows: sorted arrays, plus a dict for the keys added since the last merge.
 
-    32-bit keys are packed with their uint32 row into one sorted uint64 array (key << 32 | row): one
-    plain sort to build, half the memory of separate arrays. 64-bit keys keep parallel key and row
+    32-bit keys are packed with their uint32 row into one sorted uint64 array (key << 32 | row): half
+    the memory of separate arrays. 64-bit keys keep parallel key and row
     arrays. Additions go to a dict and are merged into the arrays in one linear pass (np.insert at
     searchsorted positions) every MERGE_AT entries, so no addition pays for a full re-sort.
     """
@@ -311,14 +310,6 @@ class _MultiMap:
         self.first: dict[int, int] = {}
         self.more: dict[int, list[int]] = {}
         self.delta_size = 0
-
-    def build(self, keys: np.ndarray, rows: np.ndarray) -> None:
-        if self.packed_mode:
-            self.packed = np.sort(_pack(keys, rows))
-        else:
-            order = np.argsort(keys)
-            self.keys, self.rows = keys[order].astype(np.uint64), rows[order].astype(np.uint32)
-        self._clear_delta()
 
     def _clear_delta(self) -> None:
         self.first, self.more, self.delta_size = {}, {}, 0
@@ -398,56 +389,6 @@ class StoryIndex:
         return len(self._row_of)
 
     # --- building ------------------------------------------------------------------------------
-
-    @classmethod
-    def load(cls, rows: Iterable[Sequence[Any]]) -> StoryIndex:
-        """Rebuild from stored (article_id, story_id, content_hash, signature, published_at) rows.
-
-        A signature that is missing or of another version leaves that article findable by exact
-        fingerprint only (logged once with the count): recompute it to make it findable again.
-        """
-        article_ids: list[int] = []
-        story_ids: list[int] = []
-        content_keys: list[int] = []
-        published: list[float] = []
-        sig_blobs: list[bytes] = []
-        stale = 0
-        for article_id, story_id, content_hash, sig, published_at in rows:
-            if story_id is None:  # not (yet) part of a story: nothing to join
-                continue
-            article_ids.append(article_id)
-            story_ids.append(story_id)
-            usable = content_hash and content_hash != EMPTY_FINGERPRINT
-            content_keys.append(_content_key(content_hash) if usable else 0)
-            published.append(_epoch(published_at))
-            if sig and (len(sig) != _SIG_LEN or sig[0] != SIGNATURE_VERSION):
-                stale += 1
-            sig_blobs.append(sig if sig and len(sig) == _SIG_LEN else _NO_SIGNATURE)
-        n = len(article_ids)
-        index = cls(capacity=n + 1024)
-        index._n = n
-        index._article[:n] = article_ids
-        index._story[:n] = story_ids
-        index._published[:n] = published
-        index._alive[:n] = True
-        index._row_of = dict(zip(article_ids, range(n)))
-        if len(index._row_of) != n:  # an article listed twice: the last row wins
-            index._alive[:n] = False
-            index._alive[list(index._row_of.values())] = True
-        all_rows = np.arange(n, dtype=np.int64)
-        keys = np.array(content_keys, dtype=np.uint64)
-        has_hash = (keys != 0) & index._alive[:n]
-        index._exact.build(keys[has_hash], all_rows[has_hash])
-        if n:
-            raw = np.frombuffer(b"".join(sig_blobs), dtype=np.uint8).reshape(n, _SIG_LEN)
-            valid = (raw[:, 0] == SIGNATURE_VERSION) & index._alive[:n]
-            index._sigs[:n] = raw[:, 1:].copy().view("<u2")
-            if stale:
-                log.warning("dedupe.stale_signatures", extra={"count": stale, "version": SIGNATURE_VERSION})
-            band_keys = _band_keys(index._sigs[:n][valid])
-            band_rows = np.repeat(all_rows[valid], BANDS)
-            index._bands.build(band_keys.ravel(), band_rows)
-        return index
 
     def add(self, article_id: int, story_id: int, content_hash: str, signature: bytes | None,
             published_at: datetime | None) -> None:
