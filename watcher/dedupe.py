@@ -23,7 +23,6 @@ is too short to identify anything (a feed entry with a one-line summary) the tit
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import zlib
 from collections.abc import Sequence
@@ -34,8 +33,6 @@ from typing import Any
 import numpy as np
 
 from watcher.text import tokens
-
-log = logging.getLogger(__name__)
 
 __all__ = [
     "Duplicate", "StoryIndex", "band_keys", "closest", "fingerprint", "signature", "similarity",
@@ -292,9 +289,9 @@ class _MultiMap:
     """Integer key -> rows: sorted arrays, plus a dict for the keys added since the last merge.
 
     32-bit keys are packed with their uint32 row into one sorted uint64 array (key << 32 | row): half
-    the memory of separate arrays. 64-bit keys keep parallel key and row
-    arrays. Additions go to a dict and are merged into the arrays in one linear pass (np.insert at
-    searchsorted positions) every MERGE_AT entries, so no addition pays for a full re-sort.
+    the memory of separate arrays. 64-bit keys keep parallel key and row arrays. Additions go to a
+    dict and are merged into the arrays in one linear pass (np.insert at searchsorted positions) every
+    MERGE_AT entries, so no addition pays for a full re-sort.
     """
 
     MERGE_AT = 1 << 16  # delta entries before they are folded into the sorted arrays
