@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -91,7 +93,7 @@ def test_a_job_that_raises_is_logged_and_the_scheduler_keeps_running(setup: tupl
     path, store = setup
     poller = RecordingPoller()
     poller.fail_next = 1
-    errors_before = metrics.JOB_ERRORS.labels("tick")._value.get()
+    errors_before = metrics.value(metrics.enable().job_errors, "tick")
     daemon = _daemon(path, store, poller)
     with caplog.at_level(logging.INFO):
         daemon.start()
@@ -100,7 +102,7 @@ def test_a_job_that_raises_is_logged_and_the_scheduler_keeps_running(setup: tupl
             _wait(lambda: poller.polled().count("a") >= 2 and daemon.health()["status"] == "ok")
         finally:
             assert daemon.stop()
-    assert metrics.JOB_ERRORS.labels("tick")._value.get() == errors_before + 1
+    assert metrics.value(metrics.enable().job_errors, "tick") == errors_before + 1
     failed = [r for r in caplog.records if r.getMessage() == "job.failed"]
     assert failed and failed[0].job == "tick" and "poller exploded" in repr(failed[0].exc_info[1])
     with store.session() as s:  # leases are all given back at stop
@@ -256,14 +258,27 @@ def test_parse_address() -> None:
 
 
 def test_metrics_helpers_count() -> None:
-    before = metrics.ALERTS.labels("sent")._value.get()
+    recorded = metrics.enable()
+    before = metrics.value(recorded.alerts, "sent")
     metrics.record_alert("sent", 2)
-    assert metrics.ALERTS.labels("sent")._value.get() == before + 2
+    assert metrics.value(recorded.alerts, "sent") == before + 2
     with pytest.raises(ValueError):
         metrics.record_alert("lost")
+    polls = metrics.value(recorded.polls, "x", "ok")
     metrics.record_poll("x", "ok", 0.3)
+    new = metrics.value(recorded.articles, "new")
     metrics.record_articles(new=1, ignored=2)
-    assert metrics.POLLS.labels("x", "ok")._value.get() >= 1
+    assert metrics.value(recorded.polls, "x", "ok") == polls + 1
+    assert metrics.value(recorded.articles, "new") == new + 1
+
+
+def test_a_one_shot_command_records_nothing_and_never_imports_prometheus() -> None:
+    """`watcher poll` polls and stores without the daemon: no registry, no prometheus_client import."""
+    code = ("import sys; from watcher import metrics; metrics.record_poll('x', 'ok', 0.1); "
+            "metrics.record_articles(new=1); metrics.record_tick(__import__('datetime').datetime.now()); "
+            "assert 'prometheus_client' not in sys.modules and metrics._metrics is None; "
+            "metrics.enable(); assert 'prometheus_client' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_settings_come_from_the_config_and_options_win(tmp_path: Path) -> None:

@@ -126,6 +126,7 @@ class Daemon:
         self.settings = settings or DaemonSettings()
         self.owner = owner or leases.new_owner()
         self.exclusive = exclusive
+        metrics.enable()  # the daemon is what /metrics describes
         self._poller = poller or pipeline_poller
         self._syncer = syncer or sync_sources
         self._state = _State()
@@ -223,7 +224,7 @@ class Daemon:
             try:
                 job()
             except Exception as exc:  # logged and counted; the scheduler runs the job again next time
-                metrics.JOB_ERRORS.labels(name).inc()
+                metrics.record_job_error(name)
                 self._state.last_job_error = f"{name}: {type(exc).__name__}: {exc}"
                 log.exception("job.failed", extra={"job": name, "owner": self.owner})
             finally:
@@ -251,7 +252,7 @@ class Daemon:
                 if not names:
                     break
                 stats.claimed += len(names)
-                metrics.LEASES.inc(len(names))
+                metrics.record_leases(len(names))
                 log.info("lease.claimed", extra={"owner": self.owner, "count": len(names), "sources": ",".join(names)})
                 # On an exception the leases stay until they expire: a crashing poll is retried after
                 # one lease instead of at every tick.
@@ -268,8 +269,7 @@ class Daemon:
         finished = clock.now()
         self._state.last_tick = finished
         self._state.ticks += 1
-        metrics.TICKS.inc()
-        metrics.LAST_TICK.set(finished.timestamp())
+        metrics.record_tick(finished)
         if stats.claimed:
             log.info("tick.done", extra={"owner": self.owner, "polled": stats.polled, "failed": stats.failed})
             memory.release()  # a tick's articles are stored and freed: don't keep their pages
@@ -408,7 +408,7 @@ class Daemon:
             self._unhealthy_logged = True
         else:
             self._unhealthy_logged = False
-        metrics.HEALTHY.set(0 if reasons else 1)
+        metrics.set_healthy(not reasons)
         return report
 
     def _store_stats(self) -> dict[str, Any]:
