@@ -513,7 +513,14 @@ def poll(config: Config, store: Store, names: Sequence[str] | None = None, *, du
          on_result: Callable[[PollResult], None] | None = None,
          fetcher_options: dict[str, Any] | None = None) -> list[PollResult]:
     """One poll cycle from synchronous code: the due (or named) sources, results in config order."""
-    sources = select_sources(config, store, names, due_only=due_only)
+    return poll_selected(config, store, select_sources(config, store, names, due_only=due_only),
+                         on_result=on_result, fetcher_options=fetcher_options)
+
+
+def poll_selected(config: Config, store: Store, sources: Sequence[SourceConfig], *,
+                  on_result: Callable[[PollResult], None] | None = None,
+                  fetcher_options: dict[str, Any] | None = None) -> list[PollResult]:
+    """`poll` for sources already chosen by `select_sources` (which synced them into the store)."""
     if not sources:
         return []
 

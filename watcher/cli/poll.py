@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from watcher.cli.context import Context
 from watcher.cli.output import Column, render
-from watcher.pipeline import PollResult, poll, select_sources
+from watcher.pipeline import PollResult, poll_selected, select_sources
 from watcher.store.sources import short_error
 
 COLUMNS = [
@@ -75,7 +75,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     progress = Progress(len(planned), sys.stderr)
     try:
-        results = poll(config, ctx.store, [s.name for s in planned], due_only=False, on_result=progress)
+        results = poll_selected(config, ctx.store, planned, on_result=progress)
     finally:
         progress.close()
     urls = {s.name: str(s.url) for s in planned}
