@@ -10,6 +10,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	@# An editable install leaves the package uncompiled, and with PYTHONDONTWRITEBYTECODE set (CI,
+	@# containers) every start would compile it again (~0.1 s); `pip install .` compiles the same way.
+	$(BIN)/python -m compileall -q watcher
 	touch $(STAMP)
 
 install: $(STAMP)
