@@ -9,11 +9,11 @@ memory and is current across replicas.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -229,23 +229,24 @@ def _article(item: _Planned, story_id: int) -> Article:
 def _existing(session: Session, drafts: Sequence[Draft]) -> dict[tuple[str, ...], Article]:
     """Already stored articles among `drafts`, keyed by ("guid", source, guid) and ("url", canonical)."""
     found: dict[tuple[str, ...], Article] = {}
-    guids = [(d.source, d.guid) for d in drafts]
-    urls = [c for c in (d.canonical() for d in drafts) if c]
-    for chunk in _chunks(range(max(len(guids), len(urls))), _LOOKUP_CHUNK):
-        g = guids[chunk.start:chunk.stop]
-        u = urls[chunk.start:chunk.stop]
-        clauses = [Article.guid.in_([x[1] for x in g])] if g else []
-        clauses += [Article.canonical_url.in_(u)] if u else []
-        for article in session.scalars(select(Article).where(or_(*clauses))):
+    for start in range(0, len(drafts), _LOOKUP_CHUNK):
+        chunk = drafts[start:start + _LOOKUP_CHUNK]
+        for article in session.scalars(select(Article).where(or_(*_identity_clauses(chunk)))):
             found[("guid", article.source, article.guid)] = article
             if article.canonical_url:
                 found[("url", article.canonical_url)] = article
     return found
 
 
-def _chunks(items: range, size: int) -> Iterable[range]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def _identity_clauses(drafts: Sequence[Draft]) -> list[ColumnElement[bool]]:
+    """(source = s AND guid IN (...)) per source, and canonical_url IN (...): each term is an index search
+    (unique (source, guid), unique canonical_url). A bare `guid IN (...)` scanned the whole table."""
+    guids: dict[str, list[str]] = {}
+    for draft in drafts:
+        guids.setdefault(draft.source, []).append(draft.guid)
+    clauses = [and_(Article.source == source, Article.guid.in_(values)) for source, values in guids.items()]
+    urls = [c for c in (d.canonical() for d in drafts) if c]
+    return clauses + ([Article.canonical_url.in_(urls)] if urls else [])
 
 
 def _apply_correction(session: Session, article: Article, draft: Draft, result: IngestResult) -> None:
