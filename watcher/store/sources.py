@@ -48,33 +48,49 @@ class Outcome:
     retry_after: float | None = None
 
 
-def sync_sources(session: Session, configs: Sequence[Any], at: datetime, *, prune: bool = True) -> dict[str, Source]:
+def sync_sources(session: Session, configs: Sequence[Any], at: datetime, *, prune: bool = True) -> dict[str, int]:
     """Make the sources table match the config: insert new sources (due at once), update kind and URL,
-    and (with `prune`) disable the ones no longer configured (their history stays). Returns the rows by
-    name. Without `prune`, `configs` may be a subset of the config and only those rows are read."""
+    and (with `prune`) disable the ones no longer configured (their history stays). Returns the row ids by
+    name. Without `prune`, `configs` may be a subset of the config and only those rows are read.
+
+    Core statements on five columns, not ORM objects: every `watcher poll` and daemon tick runs this, and
+    loading 1,000 full Source objects cost ~0.1 s."""
     wanted = {cfg.name: cfg for cfg in configs}
-    query = select(Source) if prune else select(Source).where(Source.name.in_(list(wanted)))
-    rows = {row.name: row for row in session.scalars(query)}
+    columns = select(Source.id, Source.name, Source.kind, Source.url, Source.enabled)
+    if prune:
+        found = list(session.execute(columns))
+    else:
+        names = list(wanted)
+        found = [row for start in range(0, len(names), 500)
+                 for row in session.execute(columns.where(Source.name.in_(names[start:start + 500])))]
+    rows = {row.name: row for row in found}
     new = [dict(name=name, kind=cfg.kind, url=str(cfg.url), created_at=at, enabled=bool(getattr(cfg, "enabled", True)),
                 next_poll_at=at, consecutive_failures=0) for name, cfg in wanted.items() if name not in rows]
     if new:  # replicas starting together insert the same new sources: the first one wins, quietly
         insert_or_ignore(session, Source.__table__, new, ["name"])
-        rows.update((row.name, row) for row in session.scalars(
-            select(Source).where(Source.name.in_([values["name"] for values in new]))))
-    for name, cfg in wanted.items():
-        row = rows[name]
-        enabled = bool(getattr(cfg, "enabled", True))
+        added = [values["name"] for values in new]
+        for start in range(0, len(added), 500):
+            rows.update((row.name, row) for row in session.execute(
+                columns.where(Source.name.in_(added[start:start + 500]))))
+    changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}  # one executemany per shape of change
+    for name, row in rows.items():
+        cfg = wanted.get(name)
+        if cfg is None:
+            if prune and row.enabled:
+                changes.setdefault(("enabled",), []).append({"id": row.id, "enabled": False})
+            continue
+        values: dict[str, Any] = {}
         if row.url != str(cfg.url) or row.kind != cfg.kind:
             # Another address is another source as far as health goes: poll it now, forget old failures.
-            row.url, row.kind = str(cfg.url), cfg.kind
-            row.next_poll_at, row.consecutive_failures = at, 0
+            values.update(url=str(cfg.url), kind=cfg.kind, next_poll_at=at, consecutive_failures=0)
+        enabled = bool(getattr(cfg, "enabled", True))
         if row.enabled != enabled:
-            row.enabled = enabled
-    for name, row in rows.items():
-        if prune and name not in wanted and row.enabled:
-            row.enabled = False
-    session.flush()
-    return rows
+            values["enabled"] = enabled
+        if values:
+            changes.setdefault(tuple(sorted(values)), []).append({"id": row.id, **values})
+    for batch in changes.values():
+        session.execute(update(Source), batch)  # ORM bulk update by primary key
+    return {name: row.id for name, row in rows.items() if name in wanted}
 
 
 def due_names(session: Session, at: datetime, names: Iterable[str] | None = None) -> list[str]:
