@@ -413,13 +413,17 @@ def _clean_loc(loc: tuple[Any, ...]) -> Path_:
 
 def _cross_checks(config: Config, base_dir: Path) -> list[tuple[Path_, str]]:
     """Checks across sections: unique names, notify targets that exist, a lexicon that loads."""
-    from watcher.relevance import Classifier, LexiconError
-
     problems: list[tuple[Path_, str]] = []
-    try:
-        Classifier.from_config(config.relevance, base_dir=base_dir)
-    except LexiconError as exc:
-        problems.append((("relevance", "lexicon") if config.relevance.lexicon else ("relevance",), str(exc)))
+    relevance = config.relevance
+    if relevance.lexicon or relevance.extra or relevance.threshold is not None:
+        # Only a configured lexicon needs loading here: the bundled one is checked by the tests, and
+        # importing and loading it cost every start (a warm `watcher poll` included) ~80 ms.
+        from watcher.relevance import Classifier, LexiconError
+
+        try:
+            Classifier.from_config(relevance, base_dir=base_dir)
+        except LexiconError as exc:
+            problems.append((("relevance", "lexicon") if relevance.lexicon else ("relevance",), str(exc)))
     for section, items in (("sources", config.sources), ("subscriptions", config.subscriptions)):
         seen: set[str] = set()
         for index, item in enumerate(items):
