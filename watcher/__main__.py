@@ -1,5 +1,5 @@
 """`python -m watcher` is the same as the `watcher` command."""
 
-from watcher.cli import main
+from watcher.cli import run
 
-raise SystemExit(main())
+run()

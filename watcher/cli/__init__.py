@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import pkgutil
 import sys
+import threading
 from collections.abc import Sequence
+from typing import NoReturn
 
 from watcher import __version__, log
 from watcher.cli.context import Context
@@ -66,3 +69,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     finally:
         ctx.close()
+
+
+def run() -> NoReturn:
+    """The console entry point (`watcher`, `python -m watcher`): main(), then a quick exit.
+
+    When a command returns, its output is written and its store closed; what is left is the interpreter
+    freeing every module and object one by one, which took a warm `watcher poll` 0.2-0.4 s here, a fifth
+    of its run. So once no other thread is alive (nothing can be lost), the process exits without that
+    teardown, after flushing the logs and both output streams. Tests call main() and exit normally.
+    """
+    code = main()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`watcher articles | head`): nothing left to say
+            pass
+    if threading.active_count() > 1:
+        raise SystemExit(code)
+    os._exit(code)
