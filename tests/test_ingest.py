@@ -175,3 +175,23 @@ def test_a_race_with_another_process_stores_the_rest(env: tuple[Config, Store, I
         result = ingestor.ingest(s, [draft(), other])
     assert (result.unchanged, result.new) == (1, 1)
     assert count(store, Article) == 2
+
+
+def test_stories_and_copies_interleaved_in_one_batch(env: tuple[Config, Store, Ingestor]) -> None:
+    """The batch's rows are written with multi-row INSERTs: each article gets its story and each story its
+    first article as representative, whatever order the database returns the new ids in."""
+    _, store, ingestor = env
+    drafts = [draft(), draft(source="b", guid="foot", url="https://site-b.example/foot", body=FOOTBALL),
+              draft(source="b", guid="b-1", url="https://site-b.example/y", body=REWRITE),
+              draft(guid="a-9", url="https://site-a.example/foot-copy", title="Le Mali bat le Sénégal", body=FOOTBALL)]
+    with store.session() as s:
+        result = ingestor.ingest(s, drafts)
+    assert (result.new, result.copies) == (2, 2)
+    with store.session() as s:
+        by_guid = {a.guid: a for a in s.scalars(select(Article))}
+        assert [by_guid[d.guid].id for d in drafts] == result.article_ids
+        mali, foot = by_guid["a-1"].story, by_guid["foot"].story
+        assert mali is not None and foot is not None and mali.id != foot.id
+        assert by_guid["b-1"].story_id == mali.id and by_guid["a-9"].story_id == foot.id
+        assert (mali.representative_id, foot.representative_id) == (by_guid["a-1"].id, by_guid["foot"].id)
+        assert (mali.title, foot.title) == (drafts[0].title, drafts[1].title)
