@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
 from watcher import dedupe
@@ -29,6 +29,8 @@ _CHUNK = 10_000  # values per IN list: below SQLite's and PostgreSQL's bound-par
 # Articles handled per round: 64 band keys each, so a 10,000-entry feed never holds its 640,000 keys
 # (and their row dicts) at once.
 _ARTICLES = 500
+_INSERT = f"INSERT INTO {ArticleBand.__tablename__} (band, article_id) VALUES "
+_VALUES_ROWS = 1_000  # rows per multi-row INSERT: 2,000 parameters
 
 
 def find(session: Session, wanted: Sequence[Wanted]) -> list[Duplicate | None]:
@@ -57,11 +59,30 @@ def _find(session: Session, wanted: Sequence[Wanted]) -> list[Duplicate | None]:
 
 def add(session: Session, articles: Sequence[tuple[int, bytes | None]]) -> None:
     """Index stored articles, given as (article id, signature)."""
+    conn = session.connection()
     for start in range(0, len(articles), _ARTICLES):
-        rows = [{"band": key, "article_id": article_id}
-                for article_id, signature in articles[start:start + _ARTICLES] for key in dedupe.band_keys(signature)]
-        if rows:  # Core executemany: the ORM's bulk insert costs 2x the database's own work here
-            session.connection().execute(insert(ArticleBand.__table__), rows)
+        # In key order: the inserts then walk the primary key's B-tree forwards (SQLite: 0.6 -> 0.5 ms
+        # per article with 200,000 rows stored).
+        rows = sorted((key, article_id) for article_id, signature in articles[start:start + _ARTICLES]
+                      for key in dedupe.band_keys(signature))
+        if rows:
+            _insert(conn, rows)
+
+
+def _insert(conn: Connection, rows: list[tuple[int, int]]) -> None:
+    """Insert (band, article id) rows with plain driver statements: SQLAlchemy's per-row parameter
+    handling (a dict and its processing per row, 64 rows per article) cost about what SQLite's inserts do.
+
+    SQLite's executemany re-binds one prepared statement in C; PostgreSQL is faster with multi-row VALUES
+    (one statement per 1,000 rows) than with psycopg's executemany (one per row): CPU 0.6 vs 1.6 ms per
+    article in a micro-benchmark.
+    """
+    if conn.dialect.paramstyle == "qmark":
+        conn.exec_driver_sql(f"{_INSERT} (?, ?)", rows)
+        return
+    for start in range(0, len(rows), _VALUES_ROWS):
+        chunk = rows[start:start + _VALUES_ROWS]
+        conn.exec_driver_sql(_INSERT + ", ".join(["(%s, %s)"] * len(chunk)), tuple(v for row in chunk for v in row))
 
 
 def replace(session: Session, article_id: int, old: bytes | None, new: bytes | None) -> None:
