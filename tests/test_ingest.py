@@ -169,7 +169,7 @@ def test_a_race_with_another_process_stores_the_rest(env: tuple[Config, Store, I
     _, store, ingestor = env
     with store.session() as s:
         ingestor.ingest(s, [draft()])
-    monkeypatch.setattr("watcher.ingest._existing", lambda session, drafts: {})  # the lookup misses it
+    monkeypatch.setattr("watcher.ingest._existing", lambda session, drafts, canonicals: {})  # the lookup misses it
     other = draft(guid="a-2", url="https://site-a.example/foot", title="Football : le Mali bat le Sénégal", body=FOOTBALL)
     with store.session() as s:
         result = ingestor.ingest(s, [draft(), other])

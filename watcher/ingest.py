@@ -92,11 +92,11 @@ class Ingestor:
         one at a time.
         """
         result = IngestResult()
-        known = _existing(session, drafts)
+        canonicals = [draft.canonical() for draft in drafts]  # once: URL canonicalisation is not cheap
+        known = _existing(session, drafts, canonicals)
         batch = _Batch()
         new: list[tuple[Draft, str | None]] = []
-        for draft in drafts:
-            canonical = draft.canonical()
+        for draft, canonical in zip(drafts, canonicals):
             existing = known.get(("guid", draft.source, draft.guid)) or (canonical and known.get(("url", canonical)))
             if existing is not None:
                 _apply_correction(session, existing, draft, result)
@@ -268,26 +268,29 @@ def _article(item: _Planned, story_id: int) -> dict[str, Any]:
     }
 
 
-def _existing(session: Session, drafts: Sequence[Draft]) -> dict[tuple[str, ...], Article]:
-    """Already stored articles among `drafts`, keyed by ("guid", source, guid) and ("url", canonical)."""
+def _existing(session: Session, drafts: Sequence[Draft],
+              canonicals: Sequence[str | None]) -> dict[tuple[str, ...], Article]:
+    """Already stored articles among `drafts` (whose canonical URLs are `canonicals`), keyed by
+    ("guid", source, guid) and ("url", canonical)."""
     found: dict[tuple[str, ...], Article] = {}
     for start in range(0, len(drafts), _LOOKUP_CHUNK):
-        chunk = drafts[start:start + _LOOKUP_CHUNK]
-        for article in session.scalars(select(Article).where(or_(*_identity_clauses(chunk)))):
+        end = start + _LOOKUP_CHUNK
+        for article in session.scalars(select(Article).where(or_(*_identity_clauses(drafts[start:end],
+                                                                                    canonicals[start:end])))):
             found[("guid", article.source, article.guid)] = article
             if article.canonical_url:
                 found[("url", article.canonical_url)] = article
     return found
 
 
-def _identity_clauses(drafts: Sequence[Draft]) -> list[ColumnElement[bool]]:
+def _identity_clauses(drafts: Sequence[Draft], canonicals: Sequence[str | None]) -> list[ColumnElement[bool]]:
     """(source = s AND guid IN (...)) per source, and canonical_url IN (...): each term is an index search
     (unique (source, guid), unique canonical_url). A bare `guid IN (...)` scanned the whole table."""
     guids: dict[str, list[str]] = {}
     for draft in drafts:
         guids.setdefault(draft.source, []).append(draft.guid)
     clauses = [and_(Article.source == source, Article.guid.in_(values)) for source, values in guids.items()]
-    urls = [c for c in (d.canonical() for d in drafts) if c]
+    urls = [c for c in canonicals if c]
     return clauses + ([Article.canonical_url.in_(urls)] if urls else [])
 
 
