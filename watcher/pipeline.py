@@ -42,7 +42,7 @@ from watcher.fetch import FetchError, Fetcher, Response
 from watcher.sources import Entry, ParseError, get_kind
 from watcher.store import Store
 from watcher.store import sources as source_store
-from watcher.store.models import Article, Source
+from watcher.store.tables import articles, sources as sources_table
 from watcher.store.sources import Outcome, Validators
 from watcher.urls import canonical_url
 
@@ -156,10 +156,13 @@ async def poll_sources(ctx: PollContext, sources: Sequence[SourceConfig]) -> lis
     """Poll `sources` concurrently and record every outcome (health, schedule) in one transaction."""
     if not sources:
         return []
-    with ctx.store.session() as session:
-        ctx.validators = source_store.load_validators(session, [str(s.url) for s in sources])
-        ctx.first_success = dict(session.execute(
-            select(Source.name, Source.first_success_at).where(Source.name.in_([s.name for s in sources]))).all())
+    with ctx.store.connect() as conn:
+        ctx.validators = source_store.load_validators(conn, [str(s.url) for s in sources])
+        names = [s.name for s in sources]
+        ctx.first_success = {name: first for start in range(0, len(names), _LOOKUP_CHUNK)
+                             for name, first in conn.execute(
+                                 select(sources_table.c.name, sources_table.c.first_success_at)
+                                 .where(sources_table.c.name.in_(names[start:start + _LOOKUP_CHUNK])))}
     # Backpressure: fetching outruns parsing and storing (CPU-bound, one thread), so without a bound
     # every fetched listing of the batch would wait in memory for its turn.
     slots = asyncio.Semaphore(max(ctx.config.defaults.concurrency * 2, 8))
@@ -179,11 +182,11 @@ def record_results(ctx: PollContext, sources: Sequence[SourceConfig], results: S
     outcomes = [Outcome(r.source, r.polled_at or now(), r.status, r.error, r.error_kind, r.retry_after)
                 for r in results]
     intervals = {s.name: s.interval or ctx.config.defaults.interval for s in sources}
-    with ctx.store.session() as session:
+    with ctx.store.connect() as conn:
         if ctx.pending_validators:
-            source_store.save_validators(session, ctx.pending_validators, now(), ctx.validators)
+            source_store.save_validators(conn, ctx.pending_validators, now(), ctx.validators)
             ctx.pending_validators = {}
-        next_polls = source_store.record_outcomes(session, outcomes, intervals, ctx.config.defaults.backoff_cap,
+        next_polls = source_store.record_outcomes(conn, outcomes, intervals, ctx.config.defaults.backoff_cap,
                                                   rng=ctx.rng)
     for result in results:
         result.next_poll_at = next_polls.get(result.source)
@@ -277,8 +280,8 @@ async def _get(ctx: PollContext, source: SourceConfig, url: str, known: Validato
 def _validators(ctx: PollContext, url: str) -> Validators | None:
     if ctx.validators is not None:
         return ctx.validators.get(url)
-    with ctx.store.session() as session:
-        return source_store.load_validators(session, [url]).get(url)
+    with ctx.store.connect() as conn:
+        return source_store.load_validators(conn, [url]).get(url)
 
 
 def _known_map(url: str, known: Validators | None) -> dict[str, Validators]:
@@ -289,8 +292,8 @@ def _defer_validators(ctx: PollContext, url: str, fresh: Validators, known: Vali
     if fresh != known and (fresh.etag or fresh.last_modified or known is not None):
         ctx.pending_validators[url] = fresh
         if ctx.validators is None:  # polled on its own: nobody batches for us, write now
-            with ctx.store.session() as session:
-                source_store.save_validators(session, ctx.pending_validators, now(), _known_map(url, known))
+            with ctx.store.connect() as conn:
+                source_store.save_validators(conn, ctx.pending_validators, now(), _known_map(url, known))
             ctx.pending_validators = {}
 
 
@@ -300,8 +303,8 @@ def _silent(ctx: PollContext, source: SourceConfig) -> bool:
         return False
     if ctx.first_success is not None and source.name in ctx.first_success:
         return ctx.first_success[source.name] is None
-    with ctx.store.session() as session:
-        return source_store.first_success(session, source.name) is None
+    with ctx.store.connect() as conn:
+        return source_store.first_success(conn, source.name) is None
 
 
 # ---- candidates -----------------------------------------------------------------------------------
@@ -367,9 +370,10 @@ def _new_entries(ctx: PollContext, source: SourceConfig, candidates: Sequence[_C
     return corrected + [c for c in unique if c.key not in stored]
 
 
-_GUIDS_STORED = select(Article.guid, Article.entry_hash).where(
-    Article.source == bindparam("source"), Article.guid.in_(bindparam("values", expanding=True)))
-_URLS_STORED = select(Article.canonical_url).where(Article.canonical_url.in_(bindparam("values", expanding=True)))
+_GUIDS_STORED = select(articles.c.guid, articles.c.entry_hash).where(
+    articles.c.source == bindparam("source"), articles.c.guid.in_(bindparam("values", expanding=True)))
+_URLS_STORED = select(articles.c.canonical_url).where(
+    articles.c.canonical_url.in_(bindparam("values", expanding=True)))
 
 
 def _stored_hashes(conn: Connection, guids: list[str], source: str) -> dict[str, str | None]:
@@ -501,10 +505,10 @@ def select_sources(config: Config, store: Store, names: Sequence[str] | None = N
         chosen = [configured[n] for n in dict.fromkeys(names)]
     else:
         chosen = [s for s in config.sources if s.enabled]
-    with store.session() as session:
-        source_store.sync_sources(session, chosen if names else config.sources, at, prune=not names)
+    with store.connect() as conn:
+        source_store.sync_sources(conn, chosen if names else config.sources, at, prune=not names)
         if due_only:
-            due = set(source_store.due_names(session, at, [s.name for s in chosen]))
+            due = set(source_store.due_names(conn, at, [s.name for s in chosen]))
             chosen = [s for s in chosen if s.name in due]
     return chosen
 

@@ -3,10 +3,10 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from watcher.store.models import Base
+from watcher.store.tables import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run() -> None:

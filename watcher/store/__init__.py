@@ -1,4 +1,4 @@
-"""The store: models, engine and session, migrations, and one module of queries per table."""
+"""The store: tables and models, engine, sessions and connections, migrations, and one module of queries per table."""
 
 from watcher.store.db import Store, open_store
 

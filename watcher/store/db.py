@@ -5,22 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import Connection, bindparam, create_engine, event, inspect, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 class Store:
-    """An open database: `with store.session() as s:` gives one transaction."""
+    """An open database: `with store.session() as s:` (ORM) or `with store.connect() as c:` (Core) gives
+    one transaction."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._sessions: Any = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -28,9 +31,20 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session whose work commits on success and rolls back on error."""
+        """An ORM session whose work commits on success and rolls back on error."""
+        if self._sessions is None:  # the ORM is imported by the first caller that needs objects
+            from sqlalchemy.orm import sessionmaker
+
+            self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         with self._sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A Core connection in a transaction that commits on success and rolls back on error: for the
+        row-level work of a poll cycle (watcher.store.tables), which then never imports the ORM."""
+        with self.engine.begin() as connection:
+            yield connection
 
     def close(self) -> None:
         self.engine.dispose()
@@ -61,12 +75,12 @@ def _sqlite_begin(conn: Any) -> None:
 _MAX_PARAMETERS = 30_000
 
 
-def insert_or_ignore(session: Session, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> int:
+def insert_or_ignore(session: Session | Connection, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> int:
     """INSERT `rows` into `table`, skipping those whose `keys` already exist (another process may have
     inserted the same row a moment ago: several replicas, one database). Returns how many were new."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
+    dialect = (session if isinstance(session, Connection) else session.get_bind()).dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
@@ -82,6 +96,17 @@ def insert_or_ignore(session: Session, table: Any, rows: list[dict[str, Any]], k
         # RETURNING, not rowcount: psycopg reports -1 for an ORM insert's rowcount.
         created += len(session.execute(stmt).all())
     return created
+
+
+def update_rows(db: Session | Connection, table: Any, key: str, rows: list[dict[str, Any]]) -> None:
+    """UPDATE each row of `table` whose `key` column equals the row's `key` value, setting the row's
+    other values; rows that change the same columns go to the database as one executemany."""
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        shapes.setdefault(tuple(sorted(name for name in row if name != key)), []).append(row)
+    statement = update(table).where(table.c[key] == bindparam("key_"))  # SET comes from the row keys
+    for batch in shapes.values():
+        db.execute(statement, [{**{k: v for k, v in row.items() if k != key}, "key_": row[key]} for row in batch])
 
 
 def make_engine(url: str) -> Engine:

@@ -6,7 +6,7 @@ Create Date: 2026-11-23 11:19:43.481911
 """
 from alembic import op
 import sqlalchemy as sa
-import watcher.store.models
+import watcher.store.tables
 
 
 revision = '0001'
@@ -21,13 +21,13 @@ def upgrade() -> None:
     sa.Column('url', sa.String(length=2000), nullable=False),
     sa.Column('etag', sa.Text(), nullable=True),
     sa.Column('last_modified', sa.Text(), nullable=True),
-    sa.Column('updated_at', watcher.store.models.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', watcher.store.tables.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('url')
     )
     op.create_table('locks',
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('owner', sa.String(length=200), nullable=False),
-    sa.Column('expires_at', watcher.store.models.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', watcher.store.tables.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('name')
     )
     op.create_table('sources',
@@ -35,19 +35,19 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('url', sa.Text(), nullable=False),
-    sa.Column('created_at', watcher.store.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', watcher.store.tables.UTCDateTime(), nullable=False),
     sa.Column('enabled', sa.Boolean(), nullable=False),
-    sa.Column('next_poll_at', watcher.store.models.UTCDateTime(), nullable=True),
-    sa.Column('last_polled_at', watcher.store.models.UTCDateTime(), nullable=True),
-    sa.Column('last_success_at', watcher.store.models.UTCDateTime(), nullable=True),
-    sa.Column('first_success_at', watcher.store.models.UTCDateTime(), nullable=True),
+    sa.Column('next_poll_at', watcher.store.tables.UTCDateTime(), nullable=True),
+    sa.Column('last_polled_at', watcher.store.tables.UTCDateTime(), nullable=True),
+    sa.Column('last_success_at', watcher.store.tables.UTCDateTime(), nullable=True),
+    sa.Column('first_success_at', watcher.store.tables.UTCDateTime(), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('last_error_at', watcher.store.models.UTCDateTime(), nullable=True),
+    sa.Column('last_error_at', watcher.store.tables.UTCDateTime(), nullable=True),
     sa.Column('last_error_kind', sa.String(length=20), nullable=True),
     sa.Column('consecutive_failures', sa.Integer(), nullable=False),
     sa.Column('last_status', sa.String(length=20), nullable=True),
     sa.Column('lease_owner', sa.String(length=200), nullable=True),
-    sa.Column('lease_expires_at', watcher.store.models.UTCDateTime(), nullable=True),
+    sa.Column('lease_expires_at', watcher.store.tables.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('name')
     )
@@ -58,8 +58,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('representative_id', sa.Integer(), nullable=True),
     sa.Column('title', sa.Text(), nullable=False),
-    sa.Column('created_at', watcher.store.models.UTCDateTime(), nullable=False),
-    sa.Column('published_at', watcher.store.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', watcher.store.tables.UTCDateTime(), nullable=False),
+    sa.Column('published_at', watcher.store.tables.UTCDateTime(), nullable=True),
     sa.Column('agreement', sa.JSON(), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
@@ -75,9 +75,9 @@ def upgrade() -> None:
     sa.Column('summary', sa.Text(), nullable=True),
     sa.Column('author', sa.Text(), nullable=True),
     sa.Column('language', sa.String(length=16), nullable=True),
-    sa.Column('published_at', watcher.store.models.UTCDateTime(), nullable=True),
-    sa.Column('fetched_at', watcher.store.models.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', watcher.store.models.UTCDateTime(), nullable=True),
+    sa.Column('published_at', watcher.store.tables.UTCDateTime(), nullable=True),
+    sa.Column('fetched_at', watcher.store.tables.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', watcher.store.tables.UTCDateTime(), nullable=True),
     sa.Column('revision', sa.Integer(), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
     sa.Column('signature', sa.LargeBinary(), nullable=True),
@@ -106,13 +106,13 @@ def upgrade() -> None:
     sa.Column('target', sa.String(length=500), nullable=False),
     sa.Column('matched_terms', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', watcher.store.models.UTCDateTime(), nullable=False),
-    sa.Column('next_attempt_at', watcher.store.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', watcher.store.tables.UTCDateTime(), nullable=False),
+    sa.Column('next_attempt_at', watcher.store.tables.UTCDateTime(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
-    sa.Column('sent_at', watcher.store.models.UTCDateTime(), nullable=True),
+    sa.Column('sent_at', watcher.store.tables.UTCDateTime(), nullable=True),
     sa.Column('lease_owner', sa.String(length=200), nullable=True),
-    sa.Column('lease_expires_at', watcher.store.models.UTCDateTime(), nullable=True),
+    sa.Column('lease_expires_at', watcher.store.tables.UTCDateTime(), nullable=True),
     sa.Column('digest_key', sa.String(length=100), nullable=True),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], ),
     sa.ForeignKeyConstraint(['story_id'], ['stories.id'], ),
@@ -125,7 +125,7 @@ def upgrade() -> None:
     op.create_table('article_revisions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('article_id', sa.Integer(), nullable=False),
-    sa.Column('changed_at', watcher.store.models.UTCDateTime(), nullable=False),
+    sa.Column('changed_at', watcher.store.tables.UTCDateTime(), nullable=False),
     sa.Column('old_title', sa.Text(), nullable=False),
     sa.Column('old_body', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['article_id'], ['articles.id'], ondelete='CASCADE'),
