@@ -72,6 +72,7 @@ def test_sqlite_pragmas(tmp_path) -> None:  # type: ignore[no-untyped-def]
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 10000
     store.close()
 
 
