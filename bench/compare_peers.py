@@ -1,12 +1,13 @@
 """Side-by-side benchmark: watcher, urlwatch 2.29 and rss2email 3.14 over the same N loopback feeds.
 
 Usage: .venv/bin/python bench/compare_peers.py [--feeds 100 1000] [--tools watcher urlwatch rss2email]
-                                               [--skip-cold rss2email:1000] [--warm-runs 3] [--json PATH]
+                                               [--skip-cold rss2email:1000] [--warm-runs 5] [--json PATH]
 
 One feed server (bench/feed_server.py, a separate process: N WordPress-shaped RSS feeds, 20 items,
 ~100 KB each, ETag + Last-Modified, 304 on a conditional request) serves every tool in turn. For each
-N and each tool, in its own empty temporary state: one cold cycle (every feed new) then the warm cycle
-(every feed answers 304) three times, the median reported, each a whole process timed from spawn to exit:
+N, each tool in its own empty temporary state runs one cold cycle (every feed new), the tools one after
+another; then five rounds in which each tool runs its warm cycle (every feed answers 304), taking
+turns, the median reported. Each cycle is a whole process timed from spawn to exit:
 - watcher: `watcher poll --all` with a temporary config and SQLite store (the whole pipeline: fetch,
   parse, candidates, relevance, dedupe, store, matching, outbox; 16 connections);
 - urlwatch: `urlwatch` with one url job per feed and every reporter off (its 10 worker threads);
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
@@ -155,36 +157,58 @@ TOOLS: dict[str, Callable[[Path, FeedServer], list[str]]] = {
     "watcher": watcher_tool, "urlwatch": urlwatch_tool, "rss2email": rss2email_tool}
 
 
-def bench_tool(name: str, server: FeedServer, skip_cold: bool, warm_runs: int = 3) -> Row:
-    row = Row(name, server.feeds)
-    with tempfile.TemporaryDirectory(prefix=f"peers-{name}-") as tmp:
-        work = Path(tmp)
-        command = TOOLS[name](work, server)
-        log = OUT / f"compare_{name}_{server.feeds}.log"
-        log.unlink(missing_ok=True)
-        env = {"HOME": str(work)}  # peers write their state and caches under $HOME otherwise
-        if skip_cold:
-            # Cold cycle still has to happen for a warm one; it is run but not reported.
-            measure(command, server, work, log, env)
-            row.notes.append("cold not reported (--skip-cold)")
-        else:
-            row.cold = measure(command, server, work, log, env)
-        # The warm cycle changes nothing, so it can be repeated: the median run is reported (a machine
-        # whose speed drifts made single warm runs differ by 25%).
-        warm = sorted((measure(command, server, work, log, env) for _ in range(max(1, warm_runs))), key=lambda r: r.seconds)
-        row.warm = warm[len(warm) // 2]
-        row.warm.rss_mb = max(r.rss_mb for r in warm)
-        if len(warm) > 1:
-            row.notes.append("warm: median of " + ", ".join(f"{r.seconds:.2f}" for r in warm) + " s")
-        for label, run in (("cold", row.cold), ("warm", row.warm)):
-            if run is not None and run.code != 0:
-                row.notes.append(f"{label} exit {run.code} (see {log})")
-        if name == "rss2email":
-            mails = sum(1 for _ in (work / "Maildir" / "INBOX" / "new").iterdir())
-            row.notes.append(f"{mails} mails written")
-        if name == "watcher":
-            row.notes.append(_watcher_articles(work))
-    return row
+@dataclass
+class _Tool:
+    """One tool's state for one N: its command, working directory, log and environment."""
+
+    name: str
+    command: list[str]
+    work: Path
+    log: Path
+    env: dict[str, str]
+
+    def run(self, server: FeedServer) -> Run:
+        return measure(self.command, server, self.work, self.log, self.env)
+
+
+def bench_tools(names: list[str], server: FeedServer, skip_cold: set[str], warm_runs: int = 5) -> list[Row]:
+    """Each tool's cold cycle, one after another; then `warm_runs` rounds in which every tool runs its
+    warm cycle once, so the tools take turns (this machine's speed drifted by 25% within minutes: run
+    one tool's warm cycles together and the drift lands in the ratio). The median warm run is reported."""
+    rows = {name: Row(name, server.feeds) for name in names}
+    with ExitStack() as stack:
+        tools = []
+        for name in names:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"peers-{name}-")))
+            log = OUT / f"compare_{name}_{server.feeds}.log"
+            log.unlink(missing_ok=True)
+            # HOME: peers write their state and caches under it otherwise.
+            tool = _Tool(name, TOOLS[name](work, server), work, log, {"HOME": str(work)})
+            tools.append(tool)
+            cold = tool.run(server)  # a warm cycle needs the cold one first, reported or not
+            if name in skip_cold:
+                rows[name].notes.append("cold not reported (--skip-cold)")
+            else:
+                rows[name].cold = cold
+        warm: dict[str, list[Run]] = {tool.name: [] for tool in tools}
+        for _ in range(max(1, warm_runs)):
+            for tool in tools:
+                warm[tool.name].append(tool.run(server))
+        for tool in tools:
+            row, runs = rows[tool.name], sorted(warm[tool.name], key=lambda r: r.seconds)
+            row.warm = runs[len(runs) // 2]
+            row.warm.rss_mb = max(r.rss_mb for r in runs)
+            if len(runs) > 1:
+                row.notes.append("warm: median of " + ", ".join(f"{r.seconds:.2f}" for r in runs) + " s")
+            for label, run in (("cold", row.cold), ("warm", row.warm)):
+                if run is not None and run.code != 0:
+                    row.notes.append(f"{label} exit {run.code} (see {tool.log})")
+            if tool.name == "rss2email":
+                mails = sum(1 for _ in (tool.work / "Maildir" / "INBOX" / "new").iterdir())
+                row.notes.append(f"{mails} mails written")
+            if tool.name == "watcher":
+                row.notes.append(_watcher_articles(tool.work))
+    return list(rows.values())
 
 
 def _watcher_articles(work: Path) -> str:
@@ -243,7 +267,8 @@ def main() -> None:
     parser.add_argument("--skip-cold", action="append", default=[], metavar="TOOL:N",
                         help="run but do not report TOOL's cold cycle at N feeds (e.g. rss2email:1000 takes minutes)")
     parser.add_argument("--json", type=Path, default=OUT / "compare_peers.json", help="also write the rows here")
-    parser.add_argument("--warm-runs", type=int, default=3, help="warm cycles per tool; the median is reported")
+    parser.add_argument("--warm-runs", type=int, default=5,
+                        help="warm cycles per tool, the tools taking turns; the median is reported")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     for tool in args.tools:
@@ -255,10 +280,10 @@ def main() -> None:
     rows: list[Row] = []
     for n in args.feeds:
         with FeedServer(n) as server:
-            for tool in args.tools:
-                row = bench_tool(tool, server, f"{tool}:{n}" in args.skip_cold, args.warm_runs)
+            skip = {tool for tool in args.tools if f"{tool}:{n}" in args.skip_cold}
+            for row in bench_tools(args.tools, server, skip, args.warm_runs):
                 rows.append(row)
-                print(f"{tool:9s} N={n:<6,} cold {_cell(row.cold, 'seconds', '7.2f')} s  "
+                print(f"{row.tool:9s} N={n:<6,} cold {_cell(row.cold, 'seconds', '7.2f')} s  "
                       f"warm {_cell(row.warm, 'seconds', '6.2f')} s  peak RSS {row.rss_mb:5.0f} MB  "
                       f"{'; '.join(row.notes)}", flush=True)
     print()
