@@ -42,7 +42,7 @@ from watcher.fetch import FetchError, Fetcher, Response
 from watcher.sources import Entry, ParseError, get_kind
 from watcher.store import Store
 from watcher.store import sources as source_store
-from watcher.store.tables import articles, sources as sources_table
+from watcher.store.tables import articles
 from watcher.store.sources import Outcome, Validators
 from watcher.urls import canonical_url
 
@@ -158,11 +158,7 @@ async def poll_sources(ctx: PollContext, sources: Sequence[SourceConfig]) -> lis
         return []
     with ctx.store.connect() as conn:
         ctx.validators = source_store.load_validators(conn, [str(s.url) for s in sources])
-        names = [s.name for s in sources]
-        ctx.first_success = {name: first for start in range(0, len(names), _LOOKUP_CHUNK)
-                             for name, first in conn.execute(
-                                 select(sources_table.c.name, sources_table.c.first_success_at)
-                                 .where(sources_table.c.name.in_(names[start:start + _LOOKUP_CHUNK])))}
+        ctx.first_success = source_store.first_successes(conn, [s.name for s in sources])
     # Backpressure: fetching outruns parsing and storing (CPU-bound, one thread), so without a bound
     # every fetched listing of the batch would wait in memory for its turn.
     slots = asyncio.Semaphore(max(ctx.config.defaults.concurrency * 2, 8))

@@ -158,6 +158,16 @@ def record_outcomes(session: Db, outcomes: Sequence[Outcome], intervals: dict[st
     return next_polls
 
 
+def first_successes(session: Db, names: Sequence[str]) -> dict[str, datetime | None]:
+    """`first_success` of each named source that exists, in one query per 500 names."""
+    found: dict[str, datetime | None] = {}
+    for start in range(0, len(names), 500):
+        rows = session.execute(select(sources.c.name, sources.c.first_success_at)
+                               .where(sources.c.name.in_(names[start:start + 500])))
+        found.update((name, first) for name, first in rows)
+    return found
+
+
 def first_success(session: Db, name: str) -> datetime | None:
     """When the source first polled successfully (None: this is its first poll, its backlog is silent)."""
     return session.scalar(select(sources.c.first_success_at).where(sources.c.name == name))
