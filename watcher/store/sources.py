@@ -10,12 +10,12 @@ applies again. A source is never disabled automatically.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Union
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, Select, insert, select, update
 
 from watcher.store.db import insert_or_ignore, update_rows
 from watcher.store.tables import http_cache, sources
@@ -30,8 +30,15 @@ if TYPE_CHECKING:
 Db = Union["Session", Connection]
 
 JITTER = 0.2
+_IN_CHUNK = 500  # values per IN (...): under every backend's bound-parameter limit
 PERMANENT_EXTRA_STEPS = 2
 MAX_ERROR_CHARS = 2000
+
+
+def _where_in(session: Db, query: Select[Any], column: ColumnElement[Any], values: Sequence[Any]) -> Iterator[Row[Any]]:
+    """The rows of `query` whose `column` is one of `values`, asked _IN_CHUNK values at a time."""
+    for start in range(0, len(values), _IN_CHUNK):
+        yield from session.execute(query.where(column.in_(values[start:start + _IN_CHUNK])))
 
 
 @dataclass(frozen=True)
@@ -65,21 +72,14 @@ def sync_sources(session: Db, configs: Sequence[Any], at: datetime, *, prune: bo
     loading 1,000 full Source objects cost ~0.1 s."""
     wanted = {cfg.name: cfg for cfg in configs}
     columns = select(sources.c.id, sources.c.name, sources.c.kind, sources.c.url, sources.c.enabled)
-    if prune:
-        found = list(session.execute(columns))
-    else:
-        names = list(wanted)
-        found = [row for start in range(0, len(names), 500)
-                 for row in session.execute(columns.where(sources.c.name.in_(names[start:start + 500])))]
+    found = session.execute(columns) if prune else _where_in(session, columns, sources.c.name, list(wanted))
     rows = {row.name: row for row in found}
     new = [dict(name=name, kind=cfg.kind, url=str(cfg.url), created_at=at, enabled=bool(getattr(cfg, "enabled", True)),
                 next_poll_at=at, consecutive_failures=0) for name, cfg in wanted.items() if name not in rows]
     if new:  # replicas starting together insert the same new sources: the first one wins, quietly
         insert_or_ignore(session, sources, new, ["name"])
         added = [values["name"] for values in new]
-        for start in range(0, len(added), 500):
-            rows.update((row.name, row) for row in session.execute(
-                columns.where(sources.c.name.in_(added[start:start + 500]))))
+        rows.update((row.name, row) for row in _where_in(session, columns, sources.c.name, added))
     changes: list[dict[str, Any]] = []
     for name, row in rows.items():
         cfg = wanted.get(name)
@@ -127,12 +127,8 @@ def record_outcomes(session: Db, outcomes: Sequence[Outcome], intervals: dict[st
     """Apply poll outcomes to the sources' health and schedule; returns each source's next poll time."""
     if not outcomes:
         return {}
-    names = [o.name for o in outcomes]
-    rows: dict[str, Any] = {}
-    for start in range(0, len(names), 500):
-        for row in session.execute(select(sources.c.id, sources.c.name, sources.c.consecutive_failures,
-                                          sources.c.first_success_at).where(sources.c.name.in_(names[start:start + 500]))):
-            rows[row.name] = row
+    query = select(sources.c.id, sources.c.name, sources.c.consecutive_failures, sources.c.first_success_at)
+    rows = {row.name: row for row in _where_in(session, query, sources.c.name, [o.name for o in outcomes])}
     updates: list[dict[str, Any]] = []
     next_polls: dict[str, datetime] = {}
     for outcome in outcomes:
@@ -159,18 +155,14 @@ def record_outcomes(session: Db, outcomes: Sequence[Outcome], intervals: dict[st
 
 
 def first_successes(session: Db, names: Sequence[str]) -> dict[str, datetime | None]:
-    """`first_success` of each named source that exists, in one query per 500 names."""
-    found: dict[str, datetime | None] = {}
-    for start in range(0, len(names), 500):
-        rows = session.execute(select(sources.c.name, sources.c.first_success_at)
-                               .where(sources.c.name.in_(names[start:start + 500])))
-        found.update((name, first) for name, first in rows)
-    return found
+    """When each named source first polled successfully (None: its first poll, whose backlog is silent)."""
+    query = select(sources.c.name, sources.c.first_success_at)
+    return {name: first for name, first in _where_in(session, query, sources.c.name, names)}
 
 
 def first_success(session: Db, name: str) -> datetime | None:
-    """When the source first polled successfully (None: this is its first poll, its backlog is silent)."""
-    return session.scalar(select(sources.c.first_success_at).where(sources.c.name == name))
+    """`first_successes` of one source."""
+    return first_successes(session, [name]).get(name)
 
 
 def health(session: Session) -> list[SourceRow]:
@@ -205,12 +197,10 @@ def load_validators(session: Db, urls: Iterable[str]) -> dict[str, Validators]:
     """Stored ETag / Last-Modified for each of `urls` that has any."""
     wanted = list(dict.fromkeys(urls))
     found: dict[str, Validators] = {}
-    for start in range(0, len(wanted), 500):  # stay under every backend's bound-parameter limit
-        chunk = wanted[start:start + 500]
-        for url, etag, last_modified, digest, entries in session.execute(
-                select(http_cache.c.url, http_cache.c.etag, http_cache.c.last_modified, http_cache.c.body_digest,
-                       http_cache.c.entries).where(http_cache.c.url.in_(chunk))):
-            found[url] = Validators(etag, last_modified, digest, entries or 0)
+    query = select(http_cache.c.url, http_cache.c.etag, http_cache.c.last_modified, http_cache.c.body_digest,
+                   http_cache.c.entries)
+    for url, etag, last_modified, digest, entries in _where_in(session, query, http_cache.c.url, wanted):
+        found[url] = Validators(etag, last_modified, digest, entries or 0)
     return found
 
 
@@ -224,10 +214,7 @@ def save_validators(session: Db, items: dict[str, Validators], at: datetime,
     changed = {url: v for url, v in items.items() if known is None or known.get(url) != v}
     if not changed:
         return
-    urls = list(changed)
-    existing: set[str] = set()
-    for start in range(0, len(urls), 500):
-        existing.update(session.scalars(select(http_cache.c.url).where(http_cache.c.url.in_(urls[start:start + 500]))))
+    existing = {url for url, in _where_in(session, select(http_cache.c.url), http_cache.c.url, list(changed))}
     rows = {url: {"url": url, "etag": v.etag, "last_modified": v.last_modified, "body_digest": v.digest,
                   "entries": v.entries, "updated_at": at} for url, v in changed.items()}
     update_rows(session, http_cache, "url", [row for url, row in rows.items() if url in existing])
