@@ -24,7 +24,8 @@ from watcher.config import Config
 from watcher.matching import Matcher
 from watcher.relevance import Classifier, Relevance
 from watcher.store import bands
-from watcher.store.models import Article, ArticleRevision, Story
+from watcher.store.models import Article, ArticleRevision
+from watcher.store import tables
 from watcher.text import fold, token_string
 from watcher.urls import canonical_url
 
@@ -222,9 +223,7 @@ class _Batch:
         return list(zip(article_ids, stories))
 
 
-_STORIES = Story.__table__
-_ARTICLES = Article.__table__
-_SET_REPRESENTATIVE = (update(_STORIES).where(_STORIES.c.id == bindparam("story"))
+_SET_REPRESENTATIVE = (update(tables.stories).where(tables.stories.c.id == bindparam("story"))
                        .values(representative_id=bindparam("article")))
 
 
@@ -238,15 +237,16 @@ def _insert_stories(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
         return []
     tagged = [{**row, "representative_id": -1 - i} for i, row in enumerate(rows)]
     ids = [0] * len(rows)
-    for story_id, tag in conn.execute(insert(_STORIES).returning(_STORIES.c.id, _STORIES.c.representative_id),
-                                      tagged):
+    table = tables.stories
+    for story_id, tag in conn.execute(insert(table).returning(table.c.id, table.c.representative_id), tagged):
         ids[-1 - tag] = story_id
     return ids
 
 
 def _insert_articles(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
     """Ids of the inserted articles, in the order of `rows`: matched back by their unique (source, guid)."""
-    returned = conn.execute(insert(_ARTICLES).returning(_ARTICLES.c.id, _ARTICLES.c.source, _ARTICLES.c.guid), rows)
+    table = tables.articles
+    returned = conn.execute(insert(table).returning(table.c.id, table.c.source, table.c.guid), rows)
     ids = {(source, guid): article_id for article_id, source, guid in returned}
     return [ids[row["source"], row["guid"]] for row in rows]
 

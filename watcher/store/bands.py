@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from watcher import dedupe
 from watcher.dedupe import EMPTY_FINGERPRINT, Duplicate
 from watcher.store.models import Article, ArticleBand
+from watcher.store.tables import article_bands
 
 __all__ = ["Wanted", "add", "find", "replace"]
 
@@ -29,8 +30,8 @@ _CHUNK = 10_000  # values per IN list: below SQLite's and PostgreSQL's bound-par
 # Articles handled per round: 64 band keys each, so a 10,000-entry feed never holds its 640,000 keys
 # (and their row dicts) at once.
 _ARTICLES = 500
-_INSERT = f"INSERT INTO {ArticleBand.__table__.name} (band, article_id) VALUES "
-_SELECT = f"SELECT band, article_id FROM {ArticleBand.__table__.name} WHERE band IN "
+_INSERT = f"INSERT INTO {article_bands.name} (band, article_id) VALUES "
+_SELECT = f"SELECT band, article_id FROM {article_bands.name} WHERE band IN "
 _VALUES_ROWS = 1_000  # rows per multi-row INSERT: 2,000 parameters
 
 
