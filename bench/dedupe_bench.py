@@ -261,6 +261,7 @@ def build(store: Store, n: int, corpus: Corpus) -> tuple[float, float, int]:
         index_s += time.perf_counter() - t1
         insert_s += t1 - t0
     with store.session() as session:
+        bands.merge(session.connection())  # the rows still in article_bands_new join the big table too
         if session.get_bind().dialect.name == "postgresql":  # what autovacuum soon does after a bulk load
             session.execute(text("ANALYZE stories, articles, article_bands"))
         rows = session.execute(text("SELECT count(*) FROM article_bands")).scalar_one()

@@ -99,11 +99,15 @@ def test_labelled_set_precision_and_recall() -> None:
     assert recall >= 0.95
 
 
-def test_labelled_set_decides_the_same_through_the_store(tmp_path: Path) -> None:
-    """The store's index (watcher.store.bands) makes the in-memory index's decisions, case by case."""
+@pytest.mark.parametrize("merge_rows", [10**9, 100], ids=["rows-kept-new", "rows-moved-often"])
+def test_labelled_set_decides_the_same_through_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         merge_rows: int) -> None:
+    """The store's index (watcher.store.bands) makes the in-memory index's decisions, case by case,
+    whether the band rows sit in article_bands_new or were moved into article_bands."""
     from watcher.store import bands, open_store
     from watcher.store.models import Article, Story
 
+    monkeypatch.setattr(bands, "MERGE_ROWS", merge_rows)
     expected, _, _ = assign_stories(CASES)
     store = open_store(f"sqlite:///{tmp_path}/dedupe.db")
     stories: dict[int, int] = {}  # in-memory story id -> stored story id

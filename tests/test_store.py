@@ -125,6 +125,49 @@ def test_migration_0005_indexes_the_articles_already_stored(store_url: str) -> N
     store.close()
 
 
+def test_band_rows_move_into_article_bands_in_bulk(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """New band rows wait in article_bands_new and move into article_bands once MERGE_ROWS are there;
+    a lookup finds an article wherever its rows are, and a correction's old keys go from both tables."""
+    from watcher.dedupe import band_keys, fingerprint, signature
+    from watcher.store import bands
+    from watcher.store.tables import article_bands, article_bands_new
+
+    def rows(s, table) -> set[tuple[int, int]]:  # type: ignore[no-untyped-def]
+        return {(band, article_id) for band, article_id in s.execute(select(table.c.band, table.c.article_id))}
+
+    texts = [" ".join(f"mot{i}{k} phrase{i % 7} texte{i % 11}" for i in range(120)) for k in range(3)]
+    sigs = [signature("Titre", text) for text in texts]
+    monkeypatch.setattr(bands, "MERGE_ROWS", len(band_keys(sigs[0])) + 1)  # the second article tips it over
+    store = open_store(store_url)
+    with store.session() as s:
+        stored = []
+        for k, (text, sig) in enumerate(zip(texts, sigs)):
+            story = Story(title="t", created_at=T0)
+            s.add(story)
+            s.flush()
+            article = _article(guid=f"g{k}", canonical_url=None, body=text, signature=sig, story_id=story.id,
+                               content_hash=fingerprint("Titre", text))
+            s.add(article)
+            s.flush()
+            bands.add(s, [(article.id, sig)])
+            stored.append((article.id, story.id))
+            if k == 0:
+                assert rows(s, article_bands) == set() and len(rows(s, article_bands_new)) == len(band_keys(sig))
+    with store.session() as s:  # after the second add, the first two moved; the third waits
+        moved, waiting = rows(s, article_bands), rows(s, article_bands_new)
+        assert {a for _, a in moved} == {stored[0][0], stored[1][0]}
+        assert waiting == {(key, stored[2][0]) for key in band_keys(sigs[2])}
+        for (article_id, story_id), text in zip(stored, texts):
+            [found] = bands.find(s, [("0" * 64, signature("Autre titre", text + " Une phrase."), T0)])
+            assert found is not None and (found.article_id, found.story_id) == (article_id, story_id)
+        bands.replace(s, stored[0][0], sigs[0], sigs[2])  # article 1 now reads like article 3
+        bands.replace(s, stored[2][0], sigs[2], sigs[0])
+        after = rows(s, article_bands) | rows(s, article_bands_new)
+    assert {k for k, a in after if a == stored[0][0]} == set(band_keys(sigs[2]))
+    assert {k for k, a in after if a == stored[2][0]} == set(band_keys(sigs[0]))
+    store.close()
+
+
 def test_savepoint_does_not_commit_the_transaction_early(store_url: str) -> None:
     """Articles are written inside a SAVEPOINT after reads, the outbox rows after it: all or nothing."""
     store = open_store(store_url)

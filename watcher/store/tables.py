@@ -147,6 +147,15 @@ article_bands = Table(
     sqlite_with_rowid=False,  # the primary key is the whole row: one B-tree
 )
 
+# Band rows of recently stored articles, moved into article_bands in key order in bulk (store/bands.py
+# says why): random keys written straight into the big table rewrote a thousand of its pages per feed.
+article_bands_new = Table(
+    "article_bands_new", metadata,
+    Column("band", Integer, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    sqlite_with_rowid=False,
+)
+
 # A correction: what the article said before it was updated.
 article_revisions = Table(
     "article_revisions", metadata,
