@@ -168,6 +168,54 @@ def test_band_rows_move_into_article_bands_in_bulk(store_url: str, monkeypatch: 
     store.close()
 
 
+def test_band_rows_survive_replicas_moving_them_at_once(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two writers on PostgreSQL add band rows and move them concurrently, many times: every row ends
+    up in exactly one of the two tables (a replica moves only the rows its transaction sees)."""
+    import threading
+
+    from watcher.dedupe import band_keys, signature
+    from watcher.store import bands
+    from watcher.store.tables import article_bands, article_bands_new
+
+    monkeypatch.setattr(bands, "MERGE_ROWS", 100)  # nearly every add moves rows
+    store = open_store(pg_url)
+    expected: set[tuple[int, int]] = set()
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def writer(name: str) -> None:
+        try:
+            for k in range(15):
+                text = " ".join(f"{name}{k}mot{i} phrase{i % 7}" for i in range(80))
+                sig = signature("Titre", text)
+                with store.session() as s:
+                    story = Story(title="t", created_at=T0)
+                    s.add(story)
+                    s.flush()
+                    article = _article(source=name, guid=f"g{k}", canonical_url=None, signature=sig,
+                                       story_id=story.id)
+                    s.add(article)
+                    s.flush()
+                    bands.add(s, [(article.id, sig)])
+                    with lock:
+                        expected.update((key, article.id) for key in band_keys(sig))
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    with store.session() as s:
+        big = {tuple(row) for row in s.execute(select(article_bands.c.band, article_bands.c.article_id))}
+        new = {tuple(row) for row in s.execute(select(article_bands_new.c.band, article_bands_new.c.article_id))}
+    store.close()
+    assert big and not big & new
+    assert big | new == expected
+
+
 def test_savepoint_does_not_commit_the_transaction_early(store_url: str) -> None:
     """Articles are written inside a SAVEPOINT after reads, the outbox rows after it: all or nothing."""
     store = open_store(store_url)
