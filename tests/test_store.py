@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from watcher.store import open_store
@@ -214,6 +214,40 @@ def test_band_rows_survive_replicas_moving_them_at_once(pg_url: str, monkeypatch
     store.close()
     assert big and not big & new
     assert big | new == expected
+
+
+def test_migration_0006_downgrade_keeps_the_staged_band_rows(store_url: str) -> None:
+    """Going back to 0005 (no article_bands_new) moves the staged rows into article_bands first."""
+    from alembic import command
+
+    from watcher.dedupe import band_keys, signature
+    from watcher.store import bands
+    from watcher.store.db import alembic_config
+    from watcher.store.tables import article_bands
+
+    text = " ".join(f"mot{i} phrase{i % 7} texte{i % 11}" for i in range(120))
+    sig = signature("Titre", text)
+    store = open_store(store_url)
+    with store.session() as s:
+        story = Story(title="t", created_at=T0)
+        s.add(story)
+        s.flush()
+        article = _article(body=text, signature=sig, story_id=story.id)
+        s.add(article)
+        s.flush()
+        bands.add(s, [(article.id, sig)])  # far below MERGE_ROWS: the rows stay staged
+        article_id = article.id
+    store.close()
+    engine = make_engine(store_url)
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0005")
+    with engine.connect() as conn:
+        assert "article_bands_new" not in inspect(conn).get_table_names()
+        rows = conn.execute(select(article_bands.c.band).where(article_bands.c.article_id == article_id)).scalars()
+        assert sorted(rows) == sorted(band_keys(sig))
+    engine.dispose()
 
 
 def test_savepoint_does_not_commit_the_transaction_early(store_url: str) -> None:
