@@ -146,3 +146,23 @@ def test_progress_bar_only_on_a_terminal(server: LocalServer, tmp_path: Path,
         bar.close()
     assert "2/2" in tty.getvalue() and "#" in tty.getvalue()
     assert pipe.getvalue() == ""
+
+
+def test_console_entry_freezes_the_imported_objects_and_main_does_not(tmp_path: Path) -> None:
+    """The console entry moves what the imports created out of the collector's reach (gc.freeze);
+    main() as tests call it freezes nothing, so their garbage stays collectable."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "watcher.yaml"
+    config.write_text(f'store: {{url: "sqlite:///{tmp_path}/w.db"}}\nsources: []\n')
+    script = (
+        "import gc\n"
+        "from watcher.cli import main\n"
+        f"assert main(['--config', {str(config)!r}, 'check-config']) == 0\n"
+        "assert gc.get_freeze_count() == 0, gc.get_freeze_count()\n"
+        f"assert main(['--config', {str(config)!r}, 'check-config'], freeze=True) == 0\n"
+        "assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr + done.stdout
