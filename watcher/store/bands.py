@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 
 from watcher import dedupe
 from watcher.dedupe import EMPTY_FINGERPRINT, Duplicate
-from watcher.store.models import Article
-from watcher.store.tables import article_bands, article_bands_new
+from watcher.store.tables import article_bands, article_bands_new, articles
 
 __all__ = ["MERGE_ROWS", "Wanted", "add", "find", "merge", "replace"]
 
@@ -49,6 +48,7 @@ _MOVE_PG = (f"WITH moved AS (DELETE FROM {article_bands_new.name} RETURNING band
 
 def find(session: Session, wanted: Sequence[Wanted]) -> list[Duplicate | None]:
     """For each wanted article, the stored story it belongs to (by StoryIndex.find's rule), or None."""
+    session.flush()  # the lookups below are Core statements, which do not flush a correction's new text
     return [found for start in range(0, len(wanted), _ARTICLES)
             for found in _find(session, wanted[start:start + _ARTICLES])]
 
@@ -149,10 +149,11 @@ def _chunks(values: Iterable[int | str]) -> Iterable[list[int | str]]:
 def _first_with_hash(session: Session, hashes: set[str]) -> dict[str, tuple[int, int]]:
     """fingerprint -> (article id, story id) of its first stored copy."""
     first: dict[str, tuple[int, int]] = {}
+    conn = session.connection()  # Core statements: the ORM's compile step cost more than these lookups
     for chunk in _chunks(hashes):
-        rows = session.execute(
-            select(Article.content_hash, Article.id, Article.story_id)
-            .where(Article.content_hash.in_(chunk), Article.story_id.is_not(None)).order_by(Article.id))
+        rows = conn.execute(
+            select(articles.c.content_hash, articles.c.id, articles.c.story_id)
+            .where(articles.c.content_hash.in_(chunk), articles.c.story_id.is_not(None)).order_by(articles.c.id))
         for content_hash, article_id, story_id in rows:
             first.setdefault(content_hash, (article_id, story_id))
     return first
@@ -177,9 +178,10 @@ def _articles_by_band(session: Session, keys: set[int]) -> dict[int, list[int]]:
 def _candidates(session: Session, ids: set[int]) -> dict[int, tuple[int, bytes | None, datetime | None]]:
     """article id -> (story id, signature, published_at) of the articles sharing a band."""
     found: dict[int, tuple[int, bytes | None, datetime | None]] = {}
+    conn = session.connection()
     for chunk in _chunks(ids):
-        rows = session.execute(select(Article.id, Article.story_id, Article.signature, Article.published_at)
-                               .where(Article.id.in_(chunk), Article.story_id.is_not(None)))
+        rows = conn.execute(select(articles.c.id, articles.c.story_id, articles.c.signature, articles.c.published_at)
+                            .where(articles.c.id.in_(chunk), articles.c.story_id.is_not(None)))
         for article_id, story_id, signature, published_at in rows:
             found[article_id] = (story_id, signature, published_at)
     return found
