@@ -2,7 +2,8 @@
 
 Each feed has 20 French items with `content:encoded` (~100 KB), an ETag and a Last-Modified header.
 Mode "conditional" answers 304 to matching validators; mode "unchanged" ignores them and sends the
-same bytes with 200 (what many real servers do). Switch with `GET /_mode/<mode>`.
+same bytes with 200 (what many real servers do). Switch with `GET /_mode/<mode>`. `GET /_window/<n>`
+moves every feed on to items n .. n + 19: new guids, text and validators, as after a busy day.
 
 Options (all off by default, so the default server is the one the benchmarks were first measured on):
 - `items`, `paragraphs`: smaller feeds (bench/scale.py serves 100,000 of them from one process);
@@ -111,6 +112,15 @@ class _Feeds:
                 body = make_feed(index, items, paragraphs=paragraphs)
                 self.cache[index] = (0, body, f'"{hashlib.md5(body).hexdigest()}"', LAST_MODIFIED)
 
+    def move_to(self, window: int) -> None:
+        """Static feeds only: every feed now holds items `window .. window + items - 1` (new guids, new
+        text and new validators), as if each site had published `window` articles since."""
+        modified = format_datetime(datetime(2024, 5, 20, 8, 0, tzinfo=timezone.utc) + timedelta(hours=window),
+                                   usegmt=True)
+        for index in range(self.feeds):
+            body = make_feed(index, self.items, window=window, paragraphs=self.paragraphs)
+            self.cache[index] = (0, body, f'"{hashlib.md5(body).hexdigest()}"', modified)
+
     def window(self, index: int) -> int:
         if self.rotate is None or (index * 0.6180339887) % 1.0 >= self.changing:
             return 0
@@ -162,6 +172,10 @@ def _serve(sock: socket.socket, feeds: int, items: int = 20, paragraphs: int = _
         state["mode"] = request.match_info["mode"]
         return web.Response(text=state["mode"])
 
+    async def move(request: web.Request) -> web.Response:
+        data.move_to(int(request.match_info["window"]))
+        return web.Response(text="moved")
+
     async def stats(request: web.Request) -> web.Response:
         return web.Response(text=json.dumps(counts), content_type="application/json")
 
@@ -172,6 +186,7 @@ def _serve(sock: socket.socket, feeds: int, items: int = 20, paragraphs: int = _
     app = web.Application()
     app.router.add_get("/feed/{index}.xml", feed)
     app.router.add_get("/_mode/{mode}", mode)
+    app.router.add_get("/_window/{window}", move)
     app.router.add_get("/_stats", stats)
     app.router.add_get("/robots.txt", robots)
     web.run_app(app, sock=sock, print=None, handle_signals=True, access_log=None)
@@ -201,6 +216,13 @@ class FeedServer:
         import urllib.request
 
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_mode/{mode}", timeout=30) as r:
+            r.read()
+
+    def move_to(self, window: int) -> None:
+        """Static feeds: serve items `window .. window + 19` of every feed from now on (see _Feeds.move_to)."""
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/_window/{window}", timeout=600) as r:
             r.read()
 
     def stats(self) -> dict[str, int]:
