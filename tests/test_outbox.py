@@ -215,6 +215,32 @@ def test_flood_guard_silent_and_max_age(store) -> None:
     assert len(alerts(store)) == 2
 
 
+def test_one_batch_of_stories_is_one_insert_with_the_rules_of_one_story(store, http) -> None:
+    """enqueue_many: each story gets its rows; a story twice in the batch (two copies) gets them once,
+    for its first copy; a story too old and a stored row already there add nothing."""
+    config = make_config(slack_url=http.url("/hook"))
+    match = [Match("tunisia-digital", ["Tunisie", "numérique"])]
+    first, second, old = (add_article(store, f"Tunisie numérique {i}") for i in range(3))
+    copy = add_article(store, "Tunisie numérique 0, reprise", story_id=first[0])
+    enqueue_for(store, config, second)  # already queued by an earlier batch
+    statements: list[str] = []
+    with store.session() as s:
+        from sqlalchemy import event
+
+        conn = s.connection()
+        event.listen(conn, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        created = outbox.enqueue_many(s, [
+            outbox.Matched(first[0], first[1], NOW, match),
+            outbox.Matched(second[0], second[1], NOW, match),
+            outbox.Matched(copy[0], copy[1], NOW, match),
+            outbox.Matched(old[0], old[1], NOW - timedelta(days=30), match),
+        ], config)
+    assert created == 1
+    assert len([q for q in statements if q.lstrip().upper().startswith("INSERT")]) == 1
+    rows = sorted((a.story_id, a.article_id) for a in alerts(store))
+    assert rows == sorted([first, second])
+
+
 def test_a_long_recipient_list_is_split_never_cut(store) -> None:
     to = [f"reader{i:03d}@newsroom.example.org" for i in range(40)]  # ~1.3 KB joined
     config = make_config(smtp_port=2525, notify=[{"notifier": "mail", "to": to}])

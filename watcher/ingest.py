@@ -118,10 +118,15 @@ class Ingestor:
             for item in batch.items:
                 result.add(self.ingest(session, [item.draft], silent=silent))
             return result
+        matched: list[outbox.Matched] = []
         for item, (article_id, story_id) in zip(batch.items, ids):
             self._stored(item, article_id, story_id, result)
             if item.relevance.relevant and not silent:  # silent: no alert, so no matching either
-                result.alerts += self._enqueue(session, item, article_id, story_id)
+                matches = self.matcher.match_document(item.docs[0] + item.docs[1], item.draft.source,
+                                                      item.relevance.score)
+                if matches:
+                    matched.append(outbox.Matched(story_id, article_id, item.draft.published_at, matches))
+        result.alerts += outbox.enqueue_many(session, matched, self.config)
         return result
 
     def _plan(self, session: Session, batch: _Batch, new: Sequence[tuple[Draft, str | None]]) -> None:
@@ -144,16 +149,6 @@ class Ingestor:
         result.article_ids.append(article_id)
         log.info("article.stored", extra={"article": article_id, "source": item.draft.source,
                                           "status": _status(item.relevance)})
-
-    def _enqueue(self, session: Session, item: _Planned, article_id: int, story_id: int) -> int:
-        draft, docs = item.draft, item.docs
-        matches = self.matcher.match_document(docs[0] + docs[1], draft.source, item.relevance.score)
-        if not matches:
-            return 0
-        return outbox.enqueue(
-            session, story_id=story_id, article_id=article_id, published_at=draft.published_at,
-            matches=matches, config=self.config, silent=False,
-        )
 
 
 @dataclass

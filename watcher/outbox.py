@@ -127,50 +127,69 @@ def _period_end(key: str | None) -> datetime | None:
         return None
 
 
+@dataclass(frozen=True)
+class Matched:
+    """A stored story and the subscriptions its article matched: what `enqueue_many` turns into rows."""
+
+    story_id: int
+    article_id: int
+    published_at: datetime | None
+    matches: Sequence[Any]
+
+
 def enqueue(session: Session, *, story_id: int, article_id: int, published_at: datetime | None,
             matches: Sequence[Any], config: Any, silent: bool) -> int:
-    """Write the alert rows for one story's `matches`; returns how many rows were created.
+    """Write the alert rows for one story's `matches`; returns how many rows were created."""
+    return enqueue_many(session, [Matched(story_id, article_id, published_at, matches)], config, silent=silent)
+
+
+def enqueue_many(session: Session, stories: Sequence[Matched], config: Any, *, silent: bool = False) -> int:
+    """Write the alert rows of `stories` (one ingest batch) with one INSERT; returns how many were created.
 
     `silent` (a new source's first poll without `alert_backlog`) and stories published more than the
-    subscription's `max_age` ago create nothing. Existing rows are left alone (ON CONFLICT DO NOTHING).
+    subscription's `max_age` ago create nothing. Existing rows are left alone (ON CONFLICT DO NOTHING);
+    two copies of one story in a batch make one row per target, for the first copy. One statement per
+    batch, not per story: an INSERT built and compiled per story cost ~0.3 ms, more than the matching.
     """
-    if silent or not matches:
+    if silent:
         return 0
     at = clock.now()
     subscriptions = {s.name: s for s in config.subscriptions}
-    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for match in matches:
-        sub = subscriptions.get(match.subscription)
-        if sub is None:
-            log.warning("alert.unknown_subscription", extra={"subscription": match.subscription, "story_id": story_id})
-            continue
-        if published_at is not None and _aware(published_at) < at - sub.max_age:
-            log.info("alert.too_old", extra={"subscription": sub.name, "story_id": story_id,
-                                             "published_at": published_at.isoformat()})
-            continue
-        digest = sub.digest != "immediate"
-        due = digest_due(sub.digest, at) if digest else at
-        for notify in sub.notify:
-            for target in targets_of(notify.to, config.notifiers.get(notify.notifier)):
-                rows.setdefault((sub.name, notify.notifier, target), {
-                    "story_id": story_id,
-                    "article_id": article_id,
-                    "subscription": sub.name,
-                    "notifier": notify.notifier,
-                    "target": target,
-                    "matched_terms": list(dict.fromkeys(match.terms)),
-                    "status": DIGEST if digest else PENDING,
-                    "created_at": at,
-                    "next_attempt_at": due,
-                    "attempts": 0,
-                    "digest_key": digest_key(due) if digest else None,
-                })
+    rows: dict[tuple[int, str, str, str], dict[str, Any]] = {}
+    for story in stories:
+        for match in story.matches:
+            sub = subscriptions.get(match.subscription)
+            if sub is None:
+                log.warning("alert.unknown_subscription",
+                            extra={"subscription": match.subscription, "story_id": story.story_id})
+                continue
+            if story.published_at is not None and _aware(story.published_at) < at - sub.max_age:
+                log.info("alert.too_old", extra={"subscription": sub.name, "story_id": story.story_id,
+                                                 "published_at": story.published_at.isoformat()})
+                continue
+            digest = sub.digest != "immediate"
+            due = digest_due(sub.digest, at) if digest else at
+            for notify in sub.notify:
+                for target in targets_of(notify.to, config.notifiers.get(notify.notifier)):
+                    rows.setdefault((story.story_id, sub.name, notify.notifier, target), {
+                        "story_id": story.story_id,
+                        "article_id": story.article_id,
+                        "subscription": sub.name,
+                        "notifier": notify.notifier,
+                        "target": target,
+                        "matched_terms": list(dict.fromkeys(match.terms)),
+                        "status": DIGEST if digest else PENDING,
+                        "created_at": at,
+                        "next_attempt_at": due,
+                        "attempts": 0,
+                        "digest_key": digest_key(due) if digest else None,
+                    })
     if not rows:
         return 0
     created = insert_or_ignore(session, Alert.__table__, list(rows.values()),
                                ["story_id", "subscription", "notifier", "target"])
     if created:
-        log.info("alert.enqueued", extra={"story_id": story_id, "rows": created})
+        log.info("alert.enqueued", extra={"story_ids": sorted({key[0] for key in rows}), "rows": created})
     return created
 
 
@@ -499,6 +518,6 @@ def oldest_due(session: Session) -> datetime | None:
 
 
 __all__ = [
-    "DispatchResult", "enqueue", "dispatch", "dispatch_digests", "retry", "counts", "oldest_due",
+    "DispatchResult", "Matched", "enqueue", "enqueue_many", "dispatch", "dispatch_digests", "retry", "counts", "oldest_due",
     "backoff", "digest_due", "digest_key", "message_for", "claim", "claim_digests", "STATUSES",
 ]
