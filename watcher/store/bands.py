@@ -3,9 +3,10 @@
 `watcher.dedupe` computes the keys (content fingerprint, MinHash signature and its LSH band keys) and
 decides (thresholds, Jaccard estimate); this module finds the candidates with two indexed queries per
 ingest batch: articles with the same fingerprint, and articles sharing a band key (tables
-article_bands and article_bands_new, see `add`). Keeping the bands in the store instead of each process's memory means a daemon's
-memory does not grow with the store (it held ~1 KB per stored article, for as long as it lived), start-up
-loads nothing, and replicas see each other's articles as soon as they commit.
+article_bands and article_bands_new, see `add`). Keeping the bands in the store instead of each
+process's memory means a daemon's memory does not grow with the store (it held ~1 KB per stored
+article, for as long as it lived), start-up loads nothing, and replicas see each other's articles as
+soon as they commit.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from watcher import dedupe
 from watcher.dedupe import EMPTY_FINGERPRINT, Duplicate
-from watcher.store.tables import article_bands, article_bands_new, articles
+from watcher.store import tables
+from watcher.store.tables import article_bands, article_bands_new
 
 __all__ = ["MERGE_ROWS", "Wanted", "add", "find", "merge", "replace"]
 
@@ -151,9 +153,9 @@ def _first_with_hash(session: Session, hashes: set[str]) -> dict[str, tuple[int,
     first: dict[str, tuple[int, int]] = {}
     conn = session.connection()  # Core statements: the ORM's compile step cost more than these lookups
     for chunk in _chunks(hashes):
-        rows = conn.execute(
-            select(articles.c.content_hash, articles.c.id, articles.c.story_id)
-            .where(articles.c.content_hash.in_(chunk), articles.c.story_id.is_not(None)).order_by(articles.c.id))
+        table = tables.articles
+        rows = conn.execute(select(table.c.content_hash, table.c.id, table.c.story_id)
+                            .where(table.c.content_hash.in_(chunk), table.c.story_id.is_not(None)).order_by(table.c.id))
         for content_hash, article_id, story_id in rows:
             first.setdefault(content_hash, (article_id, story_id))
     return first
@@ -180,8 +182,9 @@ def _candidates(session: Session, ids: set[int]) -> dict[int, tuple[int, bytes |
     found: dict[int, tuple[int, bytes | None, datetime | None]] = {}
     conn = session.connection()
     for chunk in _chunks(ids):
-        rows = conn.execute(select(articles.c.id, articles.c.story_id, articles.c.signature, articles.c.published_at)
-                            .where(articles.c.id.in_(chunk), articles.c.story_id.is_not(None)))
+        table = tables.articles
+        rows = conn.execute(select(table.c.id, table.c.story_id, table.c.signature, table.c.published_at)
+                            .where(table.c.id.in_(chunk), table.c.story_id.is_not(None)))
         for article_id, story_id, signature, published_at in rows:
             found[article_id] = (story_id, signature, published_at)
     return found
