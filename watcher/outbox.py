@@ -29,7 +29,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -157,33 +157,8 @@ def enqueue_many(session: Session, stories: Sequence[Matched], config: Any, *, s
     subscriptions = {s.name: s for s in config.subscriptions}
     rows: dict[tuple[int, str, str, str], dict[str, Any]] = {}
     for story in stories:
-        for match in story.matches:
-            sub = subscriptions.get(match.subscription)
-            if sub is None:
-                log.warning("alert.unknown_subscription",
-                            extra={"subscription": match.subscription, "story_id": story.story_id})
-                continue
-            if story.published_at is not None and _aware(story.published_at) < at - sub.max_age:
-                log.info("alert.too_old", extra={"subscription": sub.name, "story_id": story.story_id,
-                                                 "published_at": story.published_at.isoformat()})
-                continue
-            digest = sub.digest != "immediate"
-            due = digest_due(sub.digest, at) if digest else at
-            for notify in sub.notify:
-                for target in targets_of(notify.to, config.notifiers.get(notify.notifier)):
-                    rows.setdefault((story.story_id, sub.name, notify.notifier, target), {
-                        "story_id": story.story_id,
-                        "article_id": story.article_id,
-                        "subscription": sub.name,
-                        "notifier": notify.notifier,
-                        "target": target,
-                        "matched_terms": list(dict.fromkeys(match.terms)),
-                        "status": DIGEST if digest else PENDING,
-                        "created_at": at,
-                        "next_attempt_at": due,
-                        "attempts": 0,
-                        "digest_key": digest_key(due) if digest else None,
-                    })
+        for row in _story_rows(story, subscriptions, config, at):
+            rows.setdefault((row["story_id"], row["subscription"], row["notifier"], row["target"]), row)
     if not rows:
         return 0
     created = insert_or_ignore(session, Alert.__table__, list(rows.values()),
@@ -191,6 +166,37 @@ def enqueue_many(session: Session, stories: Sequence[Matched], config: Any, *, s
     if created:
         log.info("alert.enqueued", extra={"story_ids": sorted({key[0] for key in rows}), "rows": created})
     return created
+
+
+def _story_rows(story: Matched, subscriptions: dict[str, Any], config: Any, at: datetime) -> Iterator[dict[str, Any]]:
+    """The alert rows of one story: one per (matched subscription, notifier, target), unless too old."""
+    for match in story.matches:
+        sub = subscriptions.get(match.subscription)
+        if sub is None:
+            log.warning("alert.unknown_subscription",
+                        extra={"subscription": match.subscription, "story_id": story.story_id})
+            continue
+        if story.published_at is not None and _aware(story.published_at) < at - sub.max_age:
+            log.info("alert.too_old", extra={"subscription": sub.name, "story_id": story.story_id,
+                                             "published_at": story.published_at.isoformat()})
+            continue
+        digest = sub.digest != "immediate"
+        due = digest_due(sub.digest, at) if digest else at
+        for notify in sub.notify:
+            for target in targets_of(notify.to, config.notifiers.get(notify.notifier)):
+                yield {
+                    "story_id": story.story_id,
+                    "article_id": story.article_id,
+                    "subscription": sub.name,
+                    "notifier": notify.notifier,
+                    "target": target,
+                    "matched_terms": list(dict.fromkeys(match.terms)),
+                    "status": DIGEST if digest else PENDING,
+                    "created_at": at,
+                    "next_attempt_at": due,
+                    "attempts": 0,
+                    "digest_key": digest_key(due) if digest else None,
+                }
 
 
 def _aware(value: datetime) -> datetime:
