@@ -1,6 +1,6 @@
 """Side-by-side benchmark: watcher, urlwatch 2.29 and rss2email 3.14 over the same N loopback feeds.
 
-Usage: .venv/bin/python bench/compare_peers.py [--feeds 100 1000] [--tools watcher urlwatch rss2email]
+Usage: .venv/bin/python bench/compare_peers.py [--feeds 100 1000] [--tools watcher urlwatch rss2email floor]
                                                [--skip-cold rss2email:1000] [--warm-runs 5] [--json PATH]
 
 One feed server (bench/feed_server.py, a separate process: N WordPress-shaped RSS feeds, 20 items,
@@ -12,11 +12,14 @@ turns, the median reported. Each cycle is a whole process timed from spawn to ex
   parse, candidates, relevance, dedupe, store, matching, outbox; 16 connections);
 - urlwatch: `urlwatch` with one url job per feed and every reporter off (its 10 worker threads);
 - rss2email: `r2e run` with every feed imported from OPML, mail written to a temporary maildir (one
-  message per new item, which is its design).
+  message per new item, which is its design);
+- floor: bench/floor_poll.py, not a peer but the least any Python poller does (aiohttp, conditional
+  requests, fastfeedparser, validators kept in a JSON file; nothing stored, extracted or matched).
+  No tool can beat it, so its row says how much of each ratio target is reachable at all.
 The peers are pip-installed into their own venvs under bench/out/peers/ the first time (kept for later
 runs). Peak RSS is the largest resident set of the process tree (wait4 rusage), requests and 304s are
 counted by the server. The last lines give watcher's ratios: warm against the faster peer's warm, cold
-against urlwatch, and peak RSS against both.
+against urlwatch, peak RSS against both, and watcher's warm time as a multiple of the floor's.
 """
 
 from __future__ import annotations
@@ -153,8 +156,17 @@ def rss2email_tool(work: Path, server: FeedServer) -> list[str]:
     return base + ["run"]
 
 
+def floor_tool(work: Path, server: FeedServer) -> list[str]:
+    urls = work / "urls.txt"
+    urls.write_text("\n".join(server.urls()) + "\n")
+    return [sys.executable, str(ROOT / "bench" / "floor_poll.py"), str(urls), str(work / "state.json"),
+            "--concurrency", str(CONCURRENCY)]
+
+
 TOOLS: dict[str, Callable[[Path, FeedServer], list[str]]] = {
-    "watcher": watcher_tool, "urlwatch": urlwatch_tool, "rss2email": rss2email_tool}
+    "watcher": watcher_tool, "urlwatch": urlwatch_tool, "rss2email": rss2email_tool, "floor": floor_tool}
+# Not a peer: the least any Python poller can do (bench/floor_poll.py); its row bounds the ratios.
+FLOOR = "floor"
 
 
 @dataclass
@@ -242,7 +254,7 @@ def ratios(rows: list[Row]) -> list[str]:
     for n in sorted({r.feeds for r in rows}):
         mine = {r.tool: r for r in rows if r.feeds == n}
         watcher = mine.get("watcher")
-        peers = [r for t, r in mine.items() if t != "watcher"]
+        peers = [r for t, r in mine.items() if t not in ("watcher", FLOOR)]
         if watcher is None or not peers:
             continue
         warm_peer = min((p for p in peers if p.warm), key=lambda p: p.warm.seconds, default=None)
@@ -256,6 +268,10 @@ def ratios(rows: list[Row]) -> list[str]:
             parts.append(f"cold {fastest.cold.seconds / watcher.cold.seconds:.1f}x faster than {fastest.tool} "
                          f"(the faster peer cold; target >= 2x against urlwatch)")
         parts.append("peak RSS " + ", ".join(f"{watcher.rss_mb:.0f} MB vs {p.tool} {p.rss_mb:.0f} MB" for p in peers))
+        floor = mine.get(FLOOR)
+        if floor is not None and floor.cold and floor.warm and watcher.cold and watcher.warm:
+            parts.append(f"the floor (fetch + parse only): cold {floor.cold.seconds:.2f} s, warm {floor.warm.seconds:.2f} s, "
+                         f"{floor.rss_mb:.0f} MB; watcher {watcher.warm.seconds / floor.warm.seconds:.2f}x its warm time")
         out.append(f"N = {n:,}: " + "; ".join(parts))
     return out
 
