@@ -15,8 +15,6 @@ from contextlib import contextmanager
 from typing import NoReturn
 
 from watcher import __version__, log
-from watcher.cli.context import Context
-from watcher.config import ConfigError
 
 _INFRA = {"context", "output"}  # modules of this package that are not commands
 
@@ -78,6 +76,13 @@ def build_parser(argv: Sequence[str] | None = None, *, freeze: bool = False) -> 
 
 
 def main(argv: Sequence[str] | None = None, *, freeze: bool = False) -> int:
+    # Imported here, not at the top: the console script imports this package, and so does the worker
+    # process of watcher.prepare (a spawned child imports its parent's main module), which needs
+    # neither pydantic nor SQLAlchemy (~23 MB).
+    with _few_collections():
+        from watcher.cli.context import Context
+        from watcher.config import ConfigError
+
     parser = build_parser(sys.argv[1:] if argv is None else argv, freeze=freeze)
     args = parser.parse_args(argv)
     log.setup(args.log_format, args.log_level)
