@@ -2,4 +2,6 @@
 
 from watcher.cli import run
 
-run()
+# Guarded: a worker process started with "spawn" (watcher.prepare) imports the parent's main module.
+if __name__ == "__main__":
+    run()

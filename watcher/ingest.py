@@ -22,11 +22,12 @@ from watcher import dedupe, outbox
 from watcher.clock import now
 from watcher.config import Config
 from watcher.matching import Matcher
+from watcher.prepare import Features, features
 from watcher.relevance import Classifier, Relevance
 from watcher.store import bands
 from watcher.store.models import Article, ArticleRevision
 from watcher.store import tables
-from watcher.text import fold, token_string
+from watcher.text import fold
 from watcher.urls import canonical_url
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Draft:
     language: str | None = None
     published_at: datetime | None = None
     entry_hash: str | None = None  # the listing entry's hash (see Article.entry_hash)
+    features: Features | None = None  # of (title, body), when already computed (watcher.prepare)
 
     def canonical(self) -> str | None:
         return canonical_url(self.canonical_url or self.url) if (self.canonical_url or self.url) else None
@@ -131,13 +133,13 @@ class Ingestor:
 
     def _plan(self, session: Session, batch: _Batch, new: Sequence[tuple[Draft, str | None]]) -> None:
         """Classify and fingerprint new articles and decide their stories (stored, or new in this batch)."""
-        # Tokenised once: relevance and matching read the token strings, dedupe their words.
-        docs = [(token_string(draft.title), token_string(draft.body)) for draft, _ in new]
-        keys = [dedupe.keys(title.split(), body.split()) for title, body in docs]
-        stored = bands.find(session, [(h, sig, draft.published_at) for (draft, _), (h, sig) in zip(new, keys)])
-        for (draft, canonical), doc, (content_hash, signature), duplicate in zip(new, docs, keys, stored):
-            batch.add(_Planned(draft, canonical, doc, self.classifier.classify_tokens(*doc), content_hash, signature,
-                               duplicate.story_id if duplicate else None, duplicate.kind if duplicate else None))
+        found = [draft.features or features(draft.title, draft.body) for draft, _ in new]
+        stored = bands.find(session, [(f.content_hash, f.signature, draft.published_at)
+                                      for (draft, _), f in zip(new, found)])
+        for (draft, canonical), f, duplicate in zip(new, found, stored):
+            batch.add(_Planned(draft, canonical, f.docs, self.classifier.classify_tokens(*f.docs), f.content_hash,
+                               f.signature, duplicate.story_id if duplicate else None,
+                               duplicate.kind if duplicate else None))
 
     def _stored(self, item: _Planned, article_id: int, story_id: int, result: IngestResult) -> None:
         if item.first_of_story:

@@ -48,6 +48,7 @@ from watcher.urls import canonical_url
 
 if TYPE_CHECKING:  # imported when the first new entry needs them: a cycle of 304s never loads
     from watcher.ingest import Draft, Ingestor  # numpy, lxml or the matcher (half the start-up memory)
+    from watcher.prepare import Features, FeedText, Preparer
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +132,7 @@ class PollContext:
     first_success: dict[str, datetime | None] | None = None
     # Validators of listings that stored nothing new, written with the batch's health records.
     pending_validators: dict[str, Validators] = field(default_factory=dict)
+    _preparer: Preparer | None = None
 
     @classmethod
     def create(cls, config: Config, store: Store, fetcher: Fetcher, **kwargs: Any) -> PollContext:
@@ -140,6 +142,20 @@ class PollContext:
     @property
     def ingestor(self) -> Ingestor:
         return self.state.ingestor
+
+    @property
+    def preparer(self) -> Preparer:
+        """Built when the first new entry needs it, like the ingestor (watcher.prepare loads lxml, numpy)."""
+        if self._preparer is None:
+            from watcher.prepare import Preparer
+
+            self._preparer = Preparer()
+        return self._preparer
+
+    def close(self) -> None:
+        """End what the cycle started (the preparer's worker process, if it started one)."""
+        if self._preparer is not None:
+            self._preparer.close()
 
 
 def make_fetcher(config: Config, store: Store | None = None, **overrides: Any) -> Fetcher:
@@ -167,7 +183,10 @@ async def poll_sources(ctx: PollContext, sources: Sequence[SourceConfig]) -> lis
         async with slots:
             return await poll_source(ctx, source, record=False)
 
-    results = await asyncio.gather(*(bounded(source) for source in sources))
+    try:
+        results = await asyncio.gather(*(bounded(source) for source in sources))
+    finally:
+        ctx.close()
     record_results(ctx, sources, results)
     return list(results)
 
@@ -407,7 +426,8 @@ async def _drafts(ctx: PollContext, source: SourceConfig, entries: Sequence[Entr
         return []
     from watcher.ingest import Draft
 
-    fetched = await asyncio.gather(*(_draft(ctx, source, entry) for entry in entries),
+    texts = await _feed_texts(ctx, entries)
+    fetched = await asyncio.gather(*(_draft(ctx, source, entry, text) for entry, text in zip(entries, texts)),
                                    return_exceptions=True)
     drafts = []
     for entry, item in zip(entries, fetched):
@@ -428,12 +448,30 @@ class _ItemError(Exception):
     pass
 
 
-async def _draft(ctx: PollContext, source: SourceConfig, entry: Entry) -> Draft:
-    from watcher.extract import extract_article, fragment_body, guess_language
+async def _feed_texts(ctx: PollContext, entries: Sequence[Entry]) -> list[FeedText | Exception]:
+    """The text of each entry's own content (watcher.prepare), one batch for the source's new entries."""
+    from watcher.prepare import FeedText
 
-    feed_body = fragment_body(entry.content) if entry.content else ""
+    with_content = [i for i, entry in enumerate(entries) if entry.content]
+    texts: list[FeedText | Exception] = [FeedText("")] * len(entries)
+    if with_content:
+        prepared = await ctx.preparer.feed_texts([(entries[i].title or "", entries[i].content) for i in with_content])
+        for i, text in zip(with_content, prepared):
+            texts[i] = text
+    return texts
+
+
+async def _draft(ctx: PollContext, source: SourceConfig, entry: Entry, text: FeedText | Exception) -> Draft:
+    from watcher.extract import extract_article, guess_language
+
+    if isinstance(text, Exception):
+        raise text  # preparing this entry failed: its own error, not the source's
+    feed_body = text.body
     if not _needs_page(source, entry):
-        body = feed_body or (entry.summary or "" if source.fetch_article == "never" else "")
+        if feed_body:
+            return _make_draft(source, entry, title=entry.title, body=feed_body, published=entry.published,
+                               author=entry.author, language=text.language, features=text.features)
+        body = entry.summary or "" if source.fetch_article == "never" else ""
         if body:
             return _make_draft(source, entry, title=entry.title, body=body, published=entry.published,
                                author=entry.author, language=guess_language(body))
@@ -475,12 +513,14 @@ def _usable_canonical(source: SourceConfig, declared: str | None, final_url: str
 
 
 def _make_draft(source: SourceConfig, entry: Entry, *, title: str, body: str, published: datetime | None,
-                author: str | None, language: str | None, canonical: str | None = None) -> Draft:
+                author: str | None, language: str | None, canonical: str | None = None,
+                features: Features | None = None) -> Draft:
     from watcher.ingest import Draft
 
     return Draft(source=source.name, guid=entry.guid or entry.url, title=title or "", body=body,
                  url=entry.url, origin=source.kind, canonical_url=canonical, summary=entry.summary,
-                 author=author, language=language, published_at=published, entry_hash=entry_hash(entry))
+                 author=author, language=language, published_at=published, entry_hash=entry_hash(entry),
+                 features=features)
 
 
 # ---- synchronous entry point ----------------------------------------------------------------------
