@@ -17,8 +17,9 @@ turns, the median reported. Each cycle is a whole process timed from spawn to ex
   requests, fastfeedparser, validators kept in a JSON file; nothing stored, extracted or matched).
   No tool can beat it, so its row says how much of each ratio target is reachable at all.
 The peers are pip-installed into their own venvs under bench/out/peers/ the first time (kept for later
-runs). Peak RSS is the largest resident set of the process tree (wait4 rusage), requests and 304s are
-counted by the server. The last lines give watcher's ratios: warm against the faster peer's warm, cold
+runs). Peak RSS is the largest resident set of one process of the tree (wait4 rusage); "tree" is the
+largest sum over the tree's processes at one moment (sampled every 0.1 s: watcher starts a worker
+process in a big cycle, rss2email a sendmail per mail); requests and 304s are counted by the server. The last lines give watcher's ratios: warm against the faster peer's warm, cold
 against urlwatch, peak RSS against both, and watcher's warm time as a multiple of the floor's.
 """
 
@@ -41,6 +42,7 @@ from xml.sax.saxutils import quoteattr
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from feed_server import FeedServer  # noqa: E402
+from procs import TreePeak  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -54,6 +56,7 @@ class Run:
 
     seconds: float
     rss_mb: float
+    tree_mb: float
     requests: int
     not_modified: int
     code: int
@@ -70,6 +73,10 @@ class Row:
     @property
     def rss_mb(self) -> float:
         return max(r.rss_mb for r in (self.cold, self.warm) if r is not None)
+
+    @property
+    def tree_mb(self) -> float:
+        return max(r.tree_mb for r in (self.cold, self.warm) if r is not None)
 
 
 # ---- peers' venvs ---------------------------------------------------------------------------------
@@ -98,11 +105,12 @@ def measure(command: list[str], server: FeedServer, cwd: Path, log: Path, env: d
         proc = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
                                 env={**os.environ, **(env or {})})
         # wait4's rusage covers the child and every descendant it waited for (rss2email's sendmail, etc.)
-        _, status, usage = os.wait4(proc.pid, 0)
+        with TreePeak(proc.pid) as tree:
+            _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
     after = server.stats()
-    return Run(seconds=seconds, rss_mb=usage.ru_maxrss / 1024,
+    return Run(seconds=seconds, rss_mb=usage.ru_maxrss / 1024, tree_mb=max(tree.peak, usage.ru_maxrss / 1024),
                requests=after["requests"] - before["requests"] + after["robots"] - before["robots"],
                not_modified=after["not_modified"] - before["not_modified"], code=proc.returncode)
 
@@ -210,6 +218,7 @@ def bench_tools(names: list[str], server: FeedServer, skip_cold: set[str], warm_
             row, runs = rows[tool.name], sorted(warm[tool.name], key=lambda r: r.seconds)
             row.warm = runs[len(runs) // 2]
             row.warm.rss_mb = max(r.rss_mb for r in runs)
+            row.warm.tree_mb = max(r.tree_mb for r in runs)
             if len(runs) > 1:
                 row.notes.append("warm: median of " + ", ".join(f"{r.seconds:.2f}" for r in runs) + " s")
             for label, run in (("cold", row.cold), ("warm", row.warm)):
@@ -239,12 +248,12 @@ def _cell(run: Run | None, attr: str, fmt: str) -> str:
 
 
 def table(rows: list[Row]) -> str:
-    lines = ["| tool | N | cold s | warm s | peak RSS MB | requests (cold+warm) | 304s | notes |",
-             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| tool | N | cold s | warm s | peak RSS MB | tree MB | requests (cold+warm) | 304s | notes |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         runs = [x for x in (r.cold, r.warm) if x is not None]
         lines.append(f"| {r.tool} | {r.feeds:,} | {_cell(r.cold, 'seconds', '.2f')} | {_cell(r.warm, 'seconds', '.2f')} "
-                     f"| {r.rss_mb:.0f} | {sum(x.requests for x in runs):,} | {sum(x.not_modified for x in runs):,} "
+                     f"| {r.rss_mb:.0f} | {r.tree_mb:.0f} | {sum(x.requests for x in runs):,} | {sum(x.not_modified for x in runs):,} "
                      f"| {'; '.join(r.notes)} |")
     return "\n".join(lines)
 
@@ -267,11 +276,12 @@ def ratios(rows: list[Row]) -> list[str]:
             fastest = min(cold_peers, key=lambda p: p.cold.seconds)
             parts.append(f"cold {fastest.cold.seconds / watcher.cold.seconds:.1f}x faster than {fastest.tool} "
                          f"(the faster peer cold; target >= 2x against urlwatch)")
-        parts.append("peak RSS " + ", ".join(f"{watcher.rss_mb:.0f} MB vs {p.tool} {p.rss_mb:.0f} MB" for p in peers))
+        parts.append("peak RSS (tree) " + ", ".join(f"{watcher.tree_mb:.0f} MB vs {p.tool} {p.tree_mb:.0f} MB"
+                                                   for p in peers))
         floor = mine.get(FLOOR)
         if floor is not None and floor.cold and floor.warm and watcher.cold and watcher.warm:
             parts.append(f"the floor (fetch + parse only): cold {floor.cold.seconds:.2f} s, warm {floor.warm.seconds:.2f} s, "
-                         f"{floor.rss_mb:.0f} MB; watcher {watcher.warm.seconds / floor.warm.seconds:.2f}x its warm time")
+                         f"{floor.tree_mb:.0f} MB; watcher {watcher.warm.seconds / floor.warm.seconds:.2f}x its warm time")
         out.append(f"N = {n:,}: " + "; ".join(parts))
     return out
 
@@ -300,7 +310,7 @@ def main() -> None:
             for row in bench_tools(args.tools, server, skip, args.warm_runs):
                 rows.append(row)
                 print(f"{row.tool:9s} N={n:<6,} cold {_cell(row.cold, 'seconds', '7.2f')} s  "
-                      f"warm {_cell(row.warm, 'seconds', '6.2f')} s  peak RSS {row.rss_mb:5.0f} MB  "
+                      f"warm {_cell(row.warm, 'seconds', '6.2f')} s  peak RSS {row.rss_mb:5.0f} MB  tree {row.tree_mb:5.0f} MB  "
                       f"{'; '.join(row.notes)}", flush=True)
     print()
     print(table(rows))

@@ -6,7 +6,8 @@ Usage: .venv/bin/python bench/soak.py [--minutes 10] [--feeds 1000] [--every 5] 
 notifier pointed at a local sink) polls N feeds from bench/feed_server.py in rotating mode: every minute
 half the feeds (`--changing`) gain one new item and drop their oldest (at staggered times), the others
 answer 304, so every cycle stores new articles and some of them raise alerts ("Tunisie Sénégal Maroc" as a phrase, about 1% of
-items). Every `--every` seconds the script samples the daemon's RSS, open file descriptors
+items). Every `--every` seconds the script samples the daemon's RSS (with its worker process's, when
+a big cycle has started one: watcher/prepare.py), open file descriptors
 (/proc/PID/fd), the database size (file + WAL), the outbox depth (alerts not sent yet), the stored
 articles and the server's request counters. At the end: the samples, the peak RSS and the RSS slope
 (least squares, MB per minute) over the samples after `--warmup` minutes. Targets: RSS <= 150 MB and no
@@ -33,6 +34,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from feed_server import FeedServer  # noqa: E402
+from procs import tree_rss_mb  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -93,14 +95,6 @@ def write_config(path: Path, db: Path, server: FeedServer, sink: str, interval: 
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def _db_counts(db: Path) -> tuple[int, int]:
     """(alerts not sent yet, stored articles), read-only, without disturbing the daemon's writes."""
     try:
@@ -116,7 +110,7 @@ def sample(pid: int, db: Path, started: float, server: FeedServer) -> Sample:
     size = sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if p.exists())
     outbox, articles = _db_counts(db)
     stats = server.stats()
-    return Sample(at=time.monotonic() - started, rss_mb=_rss_mb(pid), fds=len(os.listdir(f"/proc/{pid}/fd")),
+    return Sample(at=time.monotonic() - started, rss_mb=tree_rss_mb(pid), fds=len(os.listdir(f"/proc/{pid}/fd")),
                   db_mb=size / 1024**2, outbox=outbox, articles=articles, requests=stats["requests"],
                   not_modified=stats["not_modified"])
 
