@@ -19,6 +19,7 @@ from watcher import dedupe, prepare
 from watcher.config import Config
 from watcher.pipeline import poll
 from watcher.prepare import FeedText, Preparer, feed_text, features
+from watcher.scheduler import pipeline_poller
 from watcher.sources.feed import parse_feed
 from watcher.store import Store, open_store
 from watcher.store.models import Article
@@ -90,6 +91,14 @@ def test_a_worker_that_dies_loses_no_entry(preparer: Preparer, caplog: pytest.Lo
     assert any(r.getMessage() == "prepare.worker_failed" for r in caplog.records)
 
 
+def test_a_preparer_without_worker_never_starts_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(prepare, "WORKER_AFTER", 0)
+    p = Preparer(worker=False)
+    items = feed_items()
+    assert run(p, items) == run(p, items) == [feed_text(*item) for item in items]
+    assert p._pool is None and p.inline == 2 * len(items)
+
+
 def test_a_small_cycle_never_starts_a_worker() -> None:
     p = Preparer()
     items = feed_items()
@@ -116,9 +125,9 @@ def test_past_the_threshold_work_stays_inline_until_the_worker_is_up(monkeypatch
 
 # ---- through the whole cycle -----------------------------------------------------------------------
 
-def _config(store: Store, sources: list[dict[str, Any]]) -> Config:
+def _config(store: Store, sources: list[dict[str, Any]], **daemon: Any) -> Config:
     return Config.model_validate({
-        "store": {"url": str(store.engine.url)}, "defaults": {"per_host": 4}, "sources": sources,
+        "store": {"url": str(store.engine.url)}, "defaults": {"per_host": 4}, "sources": sources, "daemon": daemon,
         "subscriptions": [{"name": "all", "any": ["accord"], "max_age": "100000d", "notify": [{"notifier": "hook"}]}],
         "notifiers": {"hook": {"type": "slack", "webhook_url": "http://127.0.0.1:9/hook"}}})
 
@@ -137,12 +146,13 @@ def test_a_cycle_stores_the_same_articles_with_or_without_the_worker(
     stored = {}
     with LocalServer() as server:
         sources = [mount(server, name).source for name in SITE_NAMES]
-        for mode, after in (("inline", None), ("worker", 0)):
+        # "off": a cycle told not to start one (the daemon's default) does not, whatever the threshold
+        for mode, after, worker in (("inline", None, True), ("worker", 0, True), ("off", 0, False)):
             monkeypatch.setattr(prepare, "WORKER_AFTER", after)
             store = open_store(f"sqlite:///{tmp_path}/{mode}.db")
             try:
                 with caplog.at_level(logging.INFO, logger="watcher.prepare"):
-                    results = poll(_config(store, sources), store)
+                    results = poll(_config(store, sources), store, worker=worker)
                 assert all(r.status == "ok" and r.errors == 0 for r in results), results
                 stored[mode] = _stored(store)
             finally:
@@ -150,4 +160,19 @@ def test_a_cycle_stores_the_same_articles_with_or_without_the_worker(
     stopped = [r for r in caplog.records if r.getMessage() == "prepare.worker_stopped"]
     # the worker cycle's (the Digital Business Africa feed carries its articles' text); the inline one started none
     assert len(stopped) == 1 and stopped[0].in_worker >= 3
-    assert stored["worker"] == stored["inline"] and len(stored["inline"]) >= 8
+    assert stored["worker"] == stored["inline"] == stored["off"] and len(stored["inline"]) >= 8
+
+
+def test_the_daemon_starts_a_worker_only_when_its_config_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import watcher.pipeline
+
+    store = open_store(f"sqlite:///{tmp_path}/w.db")
+    asked: list[bool] = []
+    monkeypatch.setattr(watcher.pipeline, "poll", lambda *args, **kwargs: asked.append(kwargs["worker"]) or [])
+    try:
+        for daemon in ({}, {"worker": True}):
+            pipeline_poller(_config(store, [], **daemon), store, ["any"])
+    finally:
+        store.close()
+    assert asked == [False, True]  # off unless `daemon.worker: true`

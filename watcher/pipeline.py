@@ -132,6 +132,7 @@ class PollContext:
     first_success: dict[str, datetime | None] | None = None
     # Validators of listings that stored nothing new, written with the batch's health records.
     pending_validators: dict[str, Validators] = field(default_factory=dict)
+    worker: bool = True  # may a big cycle hand its CPU work to a worker process (watcher.prepare)?
     _preparer: Preparer | None = None
 
     @classmethod
@@ -149,7 +150,7 @@ class PollContext:
         if self._preparer is None:
             from watcher.prepare import Preparer
 
-            self._preparer = Preparer()
+            self._preparer = Preparer(self.worker)
         return self._preparer
 
     def close(self) -> None:
@@ -550,23 +551,28 @@ def select_sources(config: Config, store: Store, names: Sequence[str] | None = N
 
 
 def poll(config: Config, store: Store, names: Sequence[str] | None = None, *, due_only: bool = True,
+         worker: bool = True,
          on_result: Callable[[PollResult], None] | None = None,
          fetcher_options: dict[str, Any] | None = None) -> list[PollResult]:
     """One poll cycle from synchronous code: the due (or named) sources, results in config order."""
     return poll_selected(config, store, select_sources(config, store, names, due_only=due_only),
-                         on_result=on_result, fetcher_options=fetcher_options)
+                         on_result=on_result, fetcher_options=fetcher_options, worker=worker)
 
 
 def poll_selected(config: Config, store: Store, sources: Sequence[SourceConfig], *,
                   on_result: Callable[[PollResult], None] | None = None,
-                  fetcher_options: dict[str, Any] | None = None) -> list[PollResult]:
-    """`poll` for sources already chosen by `select_sources` (which synced them into the store)."""
+                  fetcher_options: dict[str, Any] | None = None, worker: bool = True) -> list[PollResult]:
+    """`poll` for sources already chosen by `select_sources` (which synced them into the store).
+
+    `worker`: a cycle with over 1,000 new entries may start a worker process for their CPU work
+    (watcher.prepare); `watcher poll` lets it, the daemon only with `daemon.worker`.
+    """
     if not sources:
         return []
 
     async def run() -> list[PollResult]:
         async with make_fetcher(config, store, **(fetcher_options or {})) as fetcher:
-            ctx = PollContext.create(config, store, fetcher, on_result=on_result)
+            ctx = PollContext.create(config, store, fetcher, on_result=on_result, worker=worker)
             return await poll_sources(ctx, sources)
 
     return asyncio.run(run())

@@ -85,8 +85,8 @@ class Preparer:
     the rest of the cycle are prepared inline, so no entry is lost. `close()` ends the worker.
     """
 
-    def __init__(self) -> None:
-        self.worker_after = WORKER_AFTER
+    def __init__(self, worker: bool = True) -> None:
+        self.worker_after = WORKER_AFTER if worker else None  # worker False: everything inline
         self.inline = 0  # entries prepared inline so far in this cycle
         self.in_worker = 0  # entries the worker prepared
         self._pool: Executor | None = None

@@ -102,7 +102,7 @@ def pipeline_poller(config: Config, store: Store, names: list[str]) -> Sequence[
     """Poll exactly `names` through the pipeline (their due check was done by the claim)."""
     from watcher.pipeline import poll
 
-    return poll(config, store, names, due_only=False)
+    return poll(config, store, names, due_only=False, worker=config.daemon.worker)
 
 
 def sync_sources(config: Config, store: Store) -> None:
