@@ -427,7 +427,7 @@ async def _drafts(ctx: PollContext, source: SourceConfig, entries: Sequence[Entr
         return []
     from watcher.ingest import Draft
 
-    texts = await _feed_texts(ctx, entries)
+    texts = await _entry_texts(ctx, entries)
     fetched = await asyncio.gather(*(_draft(ctx, source, entry, text) for entry, text in zip(entries, texts)),
                                    return_exceptions=True)
     drafts = []
@@ -449,7 +449,7 @@ class _ItemError(Exception):
     pass
 
 
-async def _feed_texts(ctx: PollContext, entries: Sequence[Entry]) -> list[FeedText | Exception]:
+async def _entry_texts(ctx: PollContext, entries: Sequence[Entry]) -> list[FeedText | Exception]:
     """The text of each entry's own content (watcher.prepare), one batch for the source's new entries."""
     from watcher.prepare import FeedText
 

@@ -4,9 +4,9 @@ Turning a feed entry's `content:encoded` into an article costs ~1 ms of pure com
 paragraphs, language guess, tokens, MinHash. On a cycle that brings thousands of new entries (a first
 poll of many feeds, a source added with a long backlog) that is a third of the cycle, done on the one
 thread that also fetches, parses and stores. `Preparer` hands it to one worker process beside the event
-loop once a cycle has shown it is big; a daemon's usual tick (a few new entries) never starts one, since
-a worker costs ~0.5 s to start and ~60 MB while it lives. Inline or in the worker, the same functions
-run, so an article is stored the same either way.
+loop once a cycle has shown it is big; a small cycle never starts one, since a worker costs ~0.5 s to
+start and ~70 MB while it lives (which is also why the daemon starts none unless `daemon.worker`).
+Inline or in the worker, the same functions run, so an article is stored the same either way.
 """
 
 from __future__ import annotations
@@ -102,11 +102,7 @@ class Preparer:
                 self.in_worker += len(items)
                 return texts
             except Exception as exc:  # the worker died, or a result could not cross back: do it here
-                log.warning("prepare.worker_failed", extra={"entries": len(items),
-                                                            "error": f"{type(exc).__name__}: {exc}"})
-                if isinstance(exc, BrokenProcessPool):
-                    self._broken = True
-                    self.close()
+                self._failed(exc, entries=len(items), lost=isinstance(exc, BrokenProcessPool))
         self.inline += len(items)
         return _feed_texts(items)
 
@@ -126,11 +122,16 @@ class Preparer:
             # every batch waits for it instead.
             return self._pool if self.worker_after == 0 else None
         if self._started.exception() is not None:
-            log.warning("prepare.worker_failed", extra={"error": repr(self._started.exception())})
-            self._broken = True
-            self.close()
+            self._failed(self._started.exception(), entries=0, lost=True)
             return None
         return self._pool
+
+    def _failed(self, exc: BaseException | None, *, entries: int, lost: bool) -> None:
+        """Report a failed hand-over; `lost`: the worker is gone, the rest of the cycle stays inline."""
+        log.warning("prepare.worker_failed", extra={"entries": entries, "error": f"{type(exc).__name__}: {exc}"})
+        if lost:
+            self._broken = True
+            self.close()
 
     def close(self) -> None:
         if self._pool is not None:
