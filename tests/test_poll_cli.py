@@ -166,3 +166,24 @@ def test_console_entry_freezes_the_imported_objects_and_main_does_not(tmp_path: 
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr + done.stdout
+
+
+@pytest.mark.parametrize("flags, worker", [((), True), (("--no-worker",), False)])
+def test_poll_may_start_a_worker_process_unless_told_not_to(server: LocalServer, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            flags: tuple[str, ...], worker: bool) -> None:
+    import watcher.cli.poll as poll_command
+
+    asked: list[bool] = []
+    real = poll_command.poll_selected
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs["worker"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(poll_command, "poll_selected", recording)
+    site = mount(server, "digital-business-africa")
+    code, out, err = run_cli(capsys, "--config", write_config(tmp_path, [site.source]), "poll", *flags)
+    assert code == 0, err
+    assert asked == [worker] and f"{len(site.articles)} new articles, 0 failed" in out
