@@ -19,8 +19,9 @@ turns, the median reported. Each cycle is a whole process timed from spawn to ex
 The peers are pip-installed into their own venvs under bench/out/peers/ the first time (kept for later
 runs). Peak RSS is the largest resident set of one process of the tree (wait4 rusage); "tree" is the
 largest sum over the tree's processes at one moment (sampled every 0.1 s: watcher starts a worker
-process in a big cycle, rss2email a sendmail per mail); requests and 304s are counted by the server. The last lines give watcher's ratios: warm against the faster peer's warm, cold
-against urlwatch, peak RSS against both, and watcher's warm time as a multiple of the floor's.
+process in a big cycle, rss2email a sendmail per mail); requests and 304s are counted by the server.
+The last lines give watcher's ratios: warm against the faster peer's warm, cold against urlwatch, peak
+RSS against both, and watcher's warm time as a multiple of the floor's.
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import floor_poll  # noqa: E402
 from feed_server import FeedServer  # noqa: E402
 
 from watcher import pipeline  # noqa: E402
@@ -102,28 +103,6 @@ def _summary(results: list[Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())) + (f"; errors: {errors}" if errors else "")
 
 
-async def _floor(urls: list[str], concurrency: int, etags: dict[str, str]) -> tuple[int, int]:
-    import aiohttp
-    import fastfeedparser
-
-    queue = list(reversed(urls))
-    counts = [0, 0]
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
-        async def worker() -> None:
-            while queue:
-                url = queue.pop()
-                headers = {"If-None-Match": etags[url]} if url in etags else {}
-                async with session.get(url, headers=headers) as response:
-                    body = await response.read()
-                    etags.setdefault(url, response.headers.get("ETag", ""))
-                if response.status == 200:
-                    counts[0] += 1
-                    counts[1] += len(fastfeedparser.parse(body).entries)
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return counts[0], counts[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feeds", type=int, default=1000)
@@ -168,16 +147,16 @@ def main() -> None:
         print(f"peak RSS   {peak:6.0f} MB  (at start of the cycles: {rss_start:.0f} MB)")
         store.close()
 
-        etags: dict[str, str] = {}
+        validators: dict[str, dict[str, str]] = {}
         urls = server.urls()
         for label in ("cold", "warm"):
             started = time.perf_counter()
-            feeds, entries = asyncio.run(_floor(urls, args.concurrency, etags))
+            feeds, entries = asyncio.run(floor_poll.poll(urls, validators, args.concurrency))
             print(f"floor {label:9s} {time.perf_counter() - started:6.2f} s  aiohttp + fastfeedparser "
                   f"({feeds} feeds parsed, {entries} entries)")
         server.set_mode("unchanged")
         started = time.perf_counter()
-        feeds, entries = asyncio.run(_floor(urls, args.concurrency, etags))
+        feeds, entries = asyncio.run(floor_poll.poll(urls, validators, args.concurrency))
         print(f"floor unchanged {time.perf_counter() - started:6.2f} s  aiohttp + fastfeedparser "
               f"({feeds} feeds parsed, {entries} entries)")
 
